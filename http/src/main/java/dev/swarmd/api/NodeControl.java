@@ -1,0 +1,38 @@
+package dev.swarmd.api;
+
+import dev.swarmd.protocol.NodeDescription;
+import dev.swarmd.swarm.SwarmRuntime;
+import java.util.Optional;
+
+/** This node's membership in a swarm, as the API needs it; the daemon implements it. */
+public interface NodeControl {
+
+  /** What `swarm init` asked, validated. availability: active|pause|drain. */
+  record InitRequest(String listenAddr, String advertiseAddr, String availability, boolean forceNewCluster) {}
+
+  /** The running swarm runtime, empty while the node is in no swarm. */
+  Optional<SwarmRuntime> runtime();
+
+  /** inactive, pending, active, error, locked (Docker's LocalNodeState). */
+  String localState();
+
+  String nodeId();
+
+  /** The address other nodes reach this node at (no port). */
+  String nodeAddr();
+
+  /** The manager's swarm address (host:2377), or null. */
+  String managerAddr();
+
+  /** Creates a swarm with this node as its manager; returns the node ID. */
+  String init(InitRequest request);
+
+  void leave(boolean force);
+
+  NodeDescription describe();
+
+  boolean imagePresent(String image);
+
+  /** The engine's own /info document. */
+  String engineInfo();
+}

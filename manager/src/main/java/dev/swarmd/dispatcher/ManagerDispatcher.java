@@ -1,0 +1,51 @@
+package dev.swarmd.dispatcher;
+
+import dev.swarmd.protocol.Cause;
+import dev.swarmd.protocol.Dispatcher;
+import dev.swarmd.protocol.StatusReport;
+import dev.swarmd.protocol.TaskAssignment;
+import dev.swarmd.store.Entities;
+import dev.swarmd.task.TaskEntity;
+import dev.swarmd.view.SwarmView;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The manager's dispatcher: hands each node the tasks assigned to it and turns the node's status
+ * reports into task commands. The task entity refuses a report from a node the task is not on.
+ */
+public final class ManagerDispatcher implements Dispatcher {
+  private final SwarmView view;
+  private final Entities entities;
+
+  public ManagerDispatcher(SwarmView view, Entities entities) {
+    this.view = view;
+    this.entities = entities;
+  }
+
+  @Override
+  public List<TaskAssignment> assignments(String nodeId) {
+    return view.tasks().stream()
+        .filter(t -> nodeId.equals(t.nodeId()))
+        .map(t -> new TaskAssignment(t.id(), t.definition().serviceId(), t.definition().serviceName(),
+            t.definition().slot(), t.nodeId(), t.definition().spec(), t.desired(), t.state(),
+            t.status().containerId()))
+        .toList();
+  }
+
+  @Override
+  public CompletionStage<Boolean> report(StatusReport r) {
+    TaskEntity.Status status = new TaskEntity.Status(r.state(), r.message(), r.err(), Instant.now(),
+        r.containerId(), r.exitCode(), r.pid());
+    Cause cause = Cause.loop("agent " + r.nodeId(), r.message());
+    return entities.task(r.taskId(),
+            replyTo -> new TaskEntity.Report(r.nodeId(), status, cause, replyTo))
+        .thenApply(reply -> reply.failure() == null);
+  }
+
+  @Override
+  public void watch(Runnable onChange) {
+    view.watch(onChange);
+  }
+}

@@ -1,0 +1,227 @@
+package dev.swarmd.orchestrator;
+
+import dev.swarmd.node.NodeEntity;
+import dev.swarmd.protocol.Ids;
+import dev.swarmd.protocol.ServiceSpec;
+import dev.swarmd.protocol.TaskState;
+import dev.swarmd.scheduler.Constraint;
+import dev.swarmd.service.ServiceEntity;
+import dev.swarmd.task.TaskEntity;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Keeps each service's tasks equal to its spec: one live task per replica slot (or per eligible
+ * node for global services), replaced by the restart policy when it ends, and history trimmed to
+ * the retention limit. Pure: it reads state and returns what to change.
+ */
+public final class Orchestrator {
+  static final long DEFAULT_RESTART_DELAY = Duration.ofSeconds(5).toNanos();
+
+  public sealed interface Action {
+    String reason();
+  }
+
+  public record CreateTask(String taskId, TaskEntity.Definition definition, String reason) implements Action {}
+
+  public record SetDesired(String taskId, TaskState desired, String reason) implements Action {}
+
+  public record DeleteTask(String taskId, String reason) implements Action {}
+
+  private final Collection<ServiceEntity.State> services;
+  private final Map<String, NodeEntity.State> nodes;
+  private final Map<String, List<TaskEntity.State>> tasksByService;
+  private final long historyLimit;
+  private final Instant now;
+  private final List<Action> actions = new ArrayList<>();
+
+  private Orchestrator(Collection<ServiceEntity.State> services, Collection<NodeEntity.State> nodes,
+      Collection<TaskEntity.State> tasks, long historyLimit, Instant now) {
+    this.services = services;
+    this.nodes = nodes.stream().collect(Collectors.toMap(NodeEntity.State::id, Function.identity()));
+    this.tasksByService = tasks.stream().collect(Collectors.groupingBy(t -> t.definition().serviceId()));
+    this.historyLimit = historyLimit;
+    this.now = now;
+  }
+
+  public static List<Action> reconcile(Collection<ServiceEntity.State> services, Collection<NodeEntity.State> nodes,
+      Collection<TaskEntity.State> tasks, long historyLimit, Instant now) {
+    Orchestrator o = new Orchestrator(services, nodes, tasks, historyLimit, now);
+    o.run();
+    return o.actions;
+  }
+
+  private void run() {
+    for (ServiceEntity.State s : services) {
+      List<TaskEntity.State> tasks = tasksByService.getOrDefault(s.id(), List.of());
+      if (s.spec().mode().kind() == ServiceSpec.ModeKind.GLOBAL) {
+        reconcileGlobal(s, tasks);
+      } else {
+        reconcileReplicated(s, tasks);
+      }
+    }
+    for (Map.Entry<String, List<TaskEntity.State>> e : tasksByService.entrySet()) {
+      boolean gone = services.stream().noneMatch(s -> s.id().equals(e.getKey()));
+      if (gone) {
+        e.getValue().forEach(t -> retire(t, "service removed"));
+      }
+    }
+  }
+
+  private void reconcileReplicated(ServiceEntity.State s, List<TaskEntity.State> tasks) {
+    Map<Integer, List<TaskEntity.State>> bySlot =
+        tasks.stream().collect(Collectors.groupingBy(t -> t.definition().slot()));
+    long replicas = s.spec().mode().replicas();
+    for (int slot = 1; slot <= replicas; slot++) {
+      reconcileSlot(s, slot, null, bySlot.getOrDefault(slot, List.of()));
+    }
+    bySlot.forEach((slot, slotTasks) -> {
+      if (slot > replicas) {
+        slotTasks.forEach(t -> retire(t, "service scaled down"));
+      } else {
+        trimHistory(slotTasks);
+      }
+    });
+  }
+
+  private void reconcileGlobal(ServiceEntity.State s, List<TaskEntity.State> tasks) {
+    Map<String, List<TaskEntity.State>> byNode = tasks.stream()
+        .filter(t -> t.nodeId() != null)
+        .collect(Collectors.groupingBy(TaskEntity.State::nodeId));
+    List<Constraint> constraints = Constraint.parseAll(placementConstraints(s.spec().task()));
+    for (NodeEntity.State n : nodes.values()) {
+      boolean eligible = n.ready() && !"drain".equals(n.spec().availability())
+          && constraints.stream().allMatch(c -> c.matches(n));
+      List<TaskEntity.State> nodeTasks = byNode.getOrDefault(n.id(), List.of());
+      boolean hasLive = nodeTasks.stream().anyMatch(t -> !t.desired().terminal());
+      // A paused node keeps what it runs but takes no new global task.
+      boolean mayCreate = "active".equals(n.spec().availability()) || hasLive;
+      if (eligible && mayCreate) {
+        reconcileSlot(s, 0, n.id(), nodeTasks);
+      } else {
+        nodeTasks.stream().filter(t -> !t.desired().terminal())
+            .forEach(t -> actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, "node not eligible")));
+      }
+    }
+    byNode.forEach((node, nodeTasks) -> {
+      if (!nodes.containsKey(node)) {
+        nodeTasks.forEach(t -> retire(t, "node removed"));
+      }
+      trimHistory(nodeTasks);
+    });
+  }
+
+  /** One slot (replicated) or one node (global, nodeId set): keep exactly one live, current task. */
+  private void reconcileSlot(ServiceEntity.State s, int slot, String nodeId, List<TaskEntity.State> slotTasks) {
+    List<TaskEntity.State> live = new ArrayList<>();
+    for (TaskEntity.State t : slotTasks) {
+      if (t.desired().terminal()) {
+        continue;
+      }
+      String why = replaceReason(s, t);
+      if (why != null) {
+        actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, why));
+      } else {
+        live.add(t);
+      }
+    }
+    live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
+    for (TaskEntity.State extra : live.subList(Math.min(1, live.size()), live.size())) {
+      actions.add(new SetDesired(extra.id(), TaskState.SHUTDOWN, "more than one task in the slot"));
+    }
+    if (!live.isEmpty() || stillStopping(slotTasks)) {
+      return;
+    }
+    TaskEntity.State last = slotTasks.stream().max(Comparator.comparing(TaskEntity.State::createdAt)).orElse(null);
+    Instant notBefore = null;
+    String reason = "reconcile: slot has no task";
+    if (last != null && endedOnItsOwn(last)) {
+      ServiceSpec.RestartPolicy p = s.spec().task().restart();
+      String condition = p == null || p.condition() == null ? "any" : p.condition();
+      if (condition.equals("none") || (condition.equals("on-failure") && last.state() == TaskState.COMPLETE)) {
+        return;
+      }
+      if (p != null && p.maxAttempts() != null && p.maxAttempts() > 0
+          && restarts(slotTasks, p.window()) >= p.maxAttempts()) {
+        return;
+      }
+      long delay = p == null || p.delay() == null ? DEFAULT_RESTART_DELAY : p.delay();
+      notBefore = last.status().timestamp().plusNanos(delay);
+      reason = "restart policy: task " + last.id() + " " + last.state().apiName();
+    }
+    TaskEntity.Definition d = new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId, s.spec().task(),
+        s.version(), TaskState.RUNNING, notBefore);
+    actions.add(new CreateTask(Ids.newId(), d, reason));
+  }
+
+  /** Why a live task must be shut down and replaced, or null when it may stay. */
+  private String replaceReason(ServiceEntity.State s, TaskEntity.State t) {
+    if (t.state().terminal()) {
+      return "task " + t.state().apiName();
+    }
+    if (!Objects.equals(t.definition().spec(), s.spec().task())) {
+      return "service updated";
+    }
+    NodeEntity.State node = t.nodeId() == null ? null : nodes.get(t.nodeId());
+    if (t.nodeId() != null && node == null) {
+      return "node removed";
+    }
+    if (node != null && "drain".equals(node.spec().availability())) {
+      return "node drained";
+    }
+    return null;
+  }
+
+  /** A task told to stop on a node that is up: wait for it before starting its replacement (stop-first). */
+  private boolean stillStopping(List<TaskEntity.State> slotTasks) {
+    return slotTasks.stream().anyMatch(t -> t.desired().terminal() && !t.state().terminal()
+        && t.nodeId() != null && nodes.containsKey(t.nodeId()) && nodes.get(t.nodeId()).ready()
+        && t.state().atLeast(TaskState.ASSIGNED));
+  }
+
+  private static boolean endedOnItsOwn(TaskEntity.State t) {
+    return t.state() == TaskState.FAILED || t.state() == TaskState.REJECTED || t.state() == TaskState.COMPLETE;
+  }
+
+  private long restarts(List<TaskEntity.State> slotTasks, Long window) {
+    Instant since = window == null || window == 0 ? Instant.MIN : now.minusNanos(window);
+    return slotTasks.stream().filter(Orchestrator::endedOnItsOwn)
+        .filter(t -> t.status().timestamp().isAfter(since)).count();
+  }
+
+  /** Keeps at most historyLimit tasks per slot, deleting the oldest finished ones. */
+  private void trimHistory(List<TaskEntity.State> slotTasks) {
+    if (slotTasks.size() <= historyLimit) {
+      return;
+    }
+    List<TaskEntity.State> finished = slotTasks.stream()
+        .filter(t -> t.desired().terminal() && t.state().terminal())
+        .sorted(Comparator.comparing(TaskEntity.State::createdAt))
+        .toList();
+    long excess = slotTasks.size() - historyLimit;
+    finished.stream().limit(excess).forEach(t -> actions.add(new DeleteTask(t.id(), "task history limit")));
+  }
+
+  /** A task that no longer belongs (removed service or node, scaled-down slot): stopped, then deleted. */
+  private void retire(TaskEntity.State t, String reason) {
+    NodeEntity.State node = t.nodeId() == null ? null : nodes.get(t.nodeId());
+    boolean nobodyRunsIt = node == null || !node.ready() || t.state().terminal() || t.state() == TaskState.PENDING;
+    if (nobodyRunsIt) {
+      actions.add(new DeleteTask(t.id(), reason));
+    } else if (t.desired() != TaskState.REMOVE) {
+      actions.add(new SetDesired(t.id(), TaskState.REMOVE, reason));
+    }
+  }
+
+  private static List<String> placementConstraints(ServiceSpec.TaskSpec spec) {
+    return spec.placement() == null ? null : spec.placement().constraints();
+  }
+}

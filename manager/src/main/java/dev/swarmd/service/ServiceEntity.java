@@ -1,0 +1,195 @@
+package dev.swarmd.service;
+
+import dev.swarmd.persistence.Journal;
+import dev.swarmd.protocol.CborSerializable;
+import dev.swarmd.protocol.Cause;
+import dev.swarmd.protocol.Failure;
+import dev.swarmd.protocol.ServiceSpec;
+import dev.swarmd.store.Stamp;
+import dev.swarmd.store.VersionClock;
+import dev.swarmd.view.SwarmView;
+import java.time.Instant;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/** A service: its spec, the spec before the last update, and its version. */
+public final class ServiceEntity
+    extends EventSourcedBehavior<ServiceEntity.Command, ServiceEntity.Event, ServiceEntity.State> {
+
+  public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "Service");
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Create(ServiceSpec spec, Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
+  /** expectedVersion is the Version.Index the client read; a stale one is refused. */
+  public record Update(ServiceSpec spec, long expectedVersion, Cause cause, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Swaps the spec and the previous spec, as `docker service rollback` does. */
+  public record Rollback(long expectedVersion, Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Remove(Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+  public record Reply(State state, Failure failure) implements CborSerializable {
+    static Reply ok(State s) {
+      return new Reply(s, null);
+    }
+
+    static Reply fail(Failure.Kind kind, String message) {
+      return new Reply(null, Failure.of(kind, message));
+    }
+  }
+
+  public sealed interface Event extends CborSerializable {
+    Stamp stamp();
+  }
+
+  public record Created(ServiceSpec spec, Stamp stamp) implements Event {}
+
+  public record Updated(ServiceSpec spec, ServiceSpec previous, UpdateStatus updateStatus, Stamp stamp)
+      implements Event {}
+
+  public record Removed(Stamp stamp) implements Event {}
+
+  /** Docker's UpdateStatus; state is one of updating, paused, completed, rollback_*. */
+  public record UpdateStatus(String state, Instant startedAt, Instant completedAt, String message)
+      implements CborSerializable {}
+
+  public record State(
+      String id,
+      boolean exists,
+      ServiceSpec spec,
+      ServiceSpec previousSpec,
+      long version,
+      Instant createdAt,
+      Instant updatedAt,
+      UpdateStatus updateStatus)
+      implements CborSerializable {
+
+    public static State empty(String id) {
+      return new State(id, false, null, null, 0, null, null, null);
+    }
+
+    public State apply(Event event) {
+      Stamp st = event.stamp();
+      if (event instanceof Created c) {
+        return new State(id, true, c.spec(), null, st.index(), st.at(), st.at(), null);
+      }
+      if (event instanceof Updated u) {
+        return new State(id, true, u.spec(), u.previous(), st.index(), createdAt, st.at(), u.updateStatus());
+      }
+      return new State(id, false, spec, previousSpec, st.index(), createdAt, st.at(), updateStatus);
+    }
+  }
+
+  private final String id;
+  private final VersionClock clock;
+  private final SwarmView view;
+
+  public static Behavior<Command> create(String id, VersionClock clock, SwarmView view) {
+    return new ServiceEntity(id, clock, view);
+  }
+
+  private ServiceEntity(String id, VersionClock clock, SwarmView view) {
+    super(PersistenceId.of(KEY.name(), id));
+    this.id = id;
+    this.clock = clock;
+    this.view = view;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty(id);
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Rollback.class, this::onRollback)
+        .onCommand(Remove.class, this::onRemove)
+        .onCommand(Get.class, (s, c) -> reply(c.replyTo(), s))
+        .build();
+  }
+
+  private Effect<Event, State> onCreate(State s, Create c) {
+    if (s.exists() || s.version() > 0) {
+      return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.CONFLICT, "service " + id + " already exists"));
+    }
+    return persist(new Created(c.spec(), Stamp.next(clock, c.cause())), c.replyTo());
+  }
+
+  private Effect<Event, State> onUpdate(State s, Update c) {
+    if (!s.exists()) {
+      return notFound(c.replyTo());
+    }
+    if (c.expectedVersion() != s.version()) {
+      return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence"));
+    }
+    // As swarmkit: the spec being replaced becomes PreviousSpec and UpdateStatus is cleared.
+    return persist(new Updated(c.spec(), s.spec(), null, Stamp.next(clock, c.cause())), c.replyTo());
+  }
+
+  private Effect<Event, State> onRollback(State s, Rollback c) {
+    if (!s.exists()) {
+      return notFound(c.replyTo());
+    }
+    if (c.expectedVersion() != s.version()) {
+      return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence"));
+    }
+    if (s.previousSpec() == null) {
+      return Effect().reply(c.replyTo(),
+          Reply.fail(Failure.Kind.PRECONDITION, "service " + id + " does not have a previous spec"));
+    }
+    Stamp stamp = Stamp.next(clock, c.cause());
+    UpdateStatus started = new UpdateStatus("rollback_started", stamp.at(), null, "manually requested rollback");
+    return persist(new Updated(s.previousSpec(), s.spec(), started, stamp), c.replyTo());
+  }
+
+  private Effect<Event, State> onRemove(State s, Remove c) {
+    if (!s.exists()) {
+      return notFound(c.replyTo());
+    }
+    return persist(new Removed(Stamp.next(clock, c.cause())), c.replyTo());
+  }
+
+  private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
+    return Effect().persist(e).thenRun(view::put).thenReply(replyTo, Reply::ok);
+  }
+
+  private Effect<Event, State> reply(ActorRef<Reply> replyTo, State s) {
+    return s.exists() ? Effect().reply(replyTo, Reply.ok(s)) : notFound(replyTo);
+  }
+
+  private Effect<Event, State> notFound(ActorRef<Reply> replyTo) {
+    return Effect().reply(replyTo, Reply.fail(Failure.Kind.NOT_FOUND, "service " + id + " not found"));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(Journal.ALL);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+}

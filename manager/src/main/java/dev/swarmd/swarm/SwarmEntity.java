@@ -1,0 +1,116 @@
+package dev.swarmd.swarm;
+
+import dev.swarmd.persistence.Journal;
+import dev.swarmd.protocol.CborSerializable;
+import dev.swarmd.protocol.Cause;
+import dev.swarmd.protocol.Failure;
+import dev.swarmd.store.Stamp;
+import dev.swarmd.store.VersionClock;
+import dev.swarmd.view.SwarmView;
+import java.time.Instant;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+
+/** The swarm itself: its ID, settings, root CA certificate and join tokens. One per swarm. */
+public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command, SwarmEntity.Event, SwarmEntity.State> {
+
+  public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "Swarm");
+  public static final String ID = "default";
+
+  /** Swarm's settings with Docker's defaults; durations in nanoseconds. */
+  public record Settings(
+      String name, long taskHistoryRetentionLimit, long heartbeatPeriod, long nodeCertExpiry, long snapshotInterval,
+      int dataPathPort)
+      implements CborSerializable {
+    public static Settings defaults() {
+      return new Settings("default", 5, 5_000_000_000L, 7_776_000_000_000_000L, 10_000, 4789);
+    }
+  }
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Init(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
+      Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+  public record Reply(State state, Failure failure) implements CborSerializable {}
+
+  public sealed interface Event extends CborSerializable {
+    Stamp stamp();
+  }
+
+  public record Initialized(String clusterId, Settings settings, String caCertPem, String workerToken,
+      String managerToken, Stamp stamp) implements Event {}
+
+  public record State(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
+      long version, Instant createdAt, Instant updatedAt) implements CborSerializable {
+    public static State empty() {
+      return new State(null, null, null, null, null, 0, null, null);
+    }
+
+    public boolean exists() {
+      return clusterId != null;
+    }
+
+    public State apply(Event event) {
+      Initialized i = (Initialized) event;
+      return new State(i.clusterId(), i.settings(), i.caCertPem(), i.workerToken(), i.managerToken(),
+          i.stamp().index(), i.stamp().at(), i.stamp().at());
+    }
+  }
+
+  private final VersionClock clock;
+  private final SwarmView view;
+
+  public static Behavior<Command> create(VersionClock clock, SwarmView view) {
+    return new SwarmEntity(clock, view);
+  }
+
+  private SwarmEntity(VersionClock clock, SwarmView view) {
+    super(PersistenceId.of(KEY.name(), ID));
+    this.clock = clock;
+    this.view = view;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Init.class, this::onInit)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new Reply(s, null)))
+        .build();
+  }
+
+  private Effect<Event, State> onInit(State s, Init c) {
+    if (s.exists()) {
+      // Init is repeated after a crash between writing the node's state and the swarm's: keep the first.
+      return Effect().reply(c.replyTo(), new Reply(s, null));
+    }
+    Initialized e = new Initialized(c.clusterId(), c.settings(), c.caCertPem(), c.workerToken(), c.managerToken(),
+        Stamp.next(clock, c.cause()));
+    return Effect().persist(e).thenRun(view::put).thenReply(c.replyTo(), st -> new Reply(st, null));
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(Journal.ALL);
+  }
+}

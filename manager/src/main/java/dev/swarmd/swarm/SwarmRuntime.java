@@ -1,0 +1,119 @@
+package dev.swarmd.swarm;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.swarmd.dispatcher.ManagerDispatcher;
+import dev.swarmd.node.Membership;
+import dev.swarmd.node.NodeEntity;
+import dev.swarmd.orchestrator.ControlLoop;
+import dev.swarmd.persistence.Journal;
+import dev.swarmd.service.ServiceEntity;
+import dev.swarmd.store.Entities;
+import dev.swarmd.store.VersionClock;
+import dev.swarmd.task.TaskEntity;
+import dev.swarmd.view.SwarmView;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's membership in a swarm: the Pekko cluster system bound to the node's advertise
+ * address, the sharded entities it hosts as a manager, the read view and the control loops.
+ */
+public final class SwarmRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(SwarmRuntime.class);
+
+  private final ActorSystem<Void> system;
+  private final SwarmView view = new SwarmView();
+  private final VersionClock clock = new VersionClock();
+  private final Entities entities;
+  private final ManagerDispatcher dispatcher;
+  private final String nodeId;
+
+  private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort) {
+    this.nodeId = nodeId;
+    Config config = ConfigFactory.parseResources("swarmd-cluster.conf")
+        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(advertiseHost))
+        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(clusterPort))
+        .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of("manager", "node:" + nodeId)))
+        .withFallback(Journal.config(swarmDir))
+        .withFallback(ConfigFactory.load());
+    this.system = ActorSystem.create(Behaviors.empty(), "swarm", config);
+    this.entities = new Entities(system);
+    this.dispatcher = new ManagerDispatcher(view, entities);
+  }
+
+  /**
+   * Starts the node's cluster system, replays the journal into the view and starts the control
+   * loops. Completes when the API may serve from the view.
+   */
+  public static CompletionStage<SwarmRuntime> start(Path swarmDir, String nodeId, String advertiseHost,
+      int clusterPort) {
+    SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort);
+    return rt.boot().thenApply(v -> rt);
+  }
+
+  private CompletionStage<Void> boot() {
+    long t0 = System.nanoTime();
+    return Journal.history(system).thenAccept(events -> {
+      for (EventEnvelope e : events) {
+        clock.observe(view.replay(e.persistenceId(), e.event()));
+      }
+      LOG.info("journal replayed: {} events, version index {}, in {} ms", events.size(), clock.current(),
+          (System.nanoTime() - t0) / 1_000_000);
+      ClusterSharding sharding = ClusterSharding.get(system);
+      sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock, view))
+          .withRole("manager"));
+      sharding.init(Entity.of(TaskEntity.KEY, c -> TaskEntity.create(c.getEntityId(), clock, view))
+          .withRole("manager"));
+      sharding.init(Entity.of(NodeEntity.KEY, c -> NodeEntity.create(c.getEntityId(), clock, view))
+          .withRole("manager"));
+      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock, view)).withRole("manager"));
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      system.systemActorOf(Membership.create(entities), "membership", org.apache.pekko.actor.typed.Props.empty());
+      system.systemActorOf(ControlLoop.create(view, entities), "control-loop",
+          org.apache.pekko.actor.typed.Props.empty());
+    });
+  }
+
+  public SwarmView view() {
+    return view;
+  }
+
+  public Entities entities() {
+    return entities;
+  }
+
+  public ManagerDispatcher dispatcher() {
+    return dispatcher;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public void stop(Duration timeout) {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("swarm system did not stop within {}: {}", timeout, e.toString());
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package dev.swarmd.protocol;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The manager's side of the agent protocol: a node's agent reads only its own assignments and
+ * reports status; the manager accepts a report only for a task assigned to that node.
+ */
+public interface Dispatcher {
+  List<TaskAssignment> assignments(String nodeId);
+
+  /** Completes with false when the manager refused the report (not this node's task, or stale). */
+  CompletionStage<Boolean> report(StatusReport report);
+
+  /** Calls back (on any thread) whenever assignments may have changed. */
+  void watch(Runnable onChange);
+}

@@ -1,0 +1,253 @@
+package dev.swarmd.agent;
+
+import dev.swarmd.engine.Engine;
+import dev.swarmd.protocol.Dispatcher;
+import dev.swarmd.protocol.StatusReport;
+import dev.swarmd.protocol.TaskAssignment;
+import dev.swarmd.protocol.TaskState;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: makes this node's containers match the tasks assigned to it, walking each task
+ * through Docker's states, and reports what it sees. After a restart it adopts the containers it
+ * finds instead of starting new ones. Engine calls block, so they run on a pool of their own.
+ */
+public final class Agent extends AbstractBehavior<Agent.Msg> {
+  public sealed interface Msg {}
+
+  public record Poke() implements Msg {}
+
+  private record Listed(List<Engine.Container> containers, Throwable error) implements Msg {}
+
+  private record Done(String taskId) implements Msg {}
+
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+  private static final long DEFAULT_GRACE = Duration.ofSeconds(10).toNanos();
+
+  private final Dispatcher dispatcher;
+  private final Engine engine;
+  private final String nodeId;
+  private final String hostname;
+  private final ExecutorService pool;
+  private final AutoCloseable exits;
+  private final Set<String> busy = new HashSet<>();
+  private boolean listing;
+  private boolean dirty;
+
+  public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(new Poke(), Duration.ofSeconds(2));
+      var self = ctx.getSelf();
+      dispatcher.watch(() -> self.tell(new Poke()));
+      AutoCloseable exits = engine.onContainerExit(nodeId, () -> self.tell(new Poke()));
+      self.tell(new Poke());
+      return new Agent(ctx, dispatcher, engine, nodeId, hostname, exits);
+    }));
+  }
+
+  private Agent(ActorContext<Msg> ctx, Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
+      AutoCloseable exits) {
+    super(ctx);
+    this.dispatcher = dispatcher;
+    this.engine = engine;
+    this.nodeId = nodeId;
+    this.hostname = hostname;
+    this.exits = exits;
+    this.pool = Executors.newFixedThreadPool(8, r -> {
+      Thread t = new Thread(r, "agent-engine");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  public Receive<Msg> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Poke.class, m -> poke())
+        .onMessage(Listed.class, this::reconcile)
+        .onMessage(Done.class, this::done)
+        .onSignal(PostStop.class, s -> stopped())
+        .build();
+  }
+
+  private Behavior<Msg> poke() {
+    if (listing) {
+      dirty = true;
+      return this;
+    }
+    listing = true;
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> engine.list(nodeId), pool),
+        (list, err) -> new Listed(list, err));
+    return this;
+  }
+
+  private Behavior<Msg> done(Done m) {
+    busy.remove(m.taskId());
+    return poke();
+  }
+
+  private Behavior<Msg> reconcile(Listed m) {
+    listing = false;
+    if (m.error() != null) {
+      getContext().getLog().warn("node {}: cannot list containers: {}", nodeId, m.error().toString());
+      return this;
+    }
+    Map<String, Engine.Container> byTask = m.containers().stream()
+        .filter(c -> c.taskId() != null)
+        .collect(Collectors.toMap(Engine.Container::taskId, Function.identity(), (a, b) -> a));
+    List<TaskAssignment> assignments = dispatcher.assignments(nodeId);
+    Set<String> assigned = new HashSet<>();
+    for (TaskAssignment a : assignments) {
+      assigned.add(a.taskId());
+      if (!busy.contains(a.taskId())) {
+        act(a, byTask.get(a.taskId()));
+      }
+    }
+    for (Engine.Container c : m.containers()) {
+      if ((c.taskId() == null || !assigned.contains(c.taskId())) && busy.add("container:" + c.id())) {
+        getContext().getLog().info("node {}: removing container {} of no current task", nodeId, c.id());
+        work("container:" + c.id(), () -> engine.stopAndRemove(c.id(), 0));
+      }
+    }
+    if (dirty) {
+      dirty = false;
+      return poke();
+    }
+    return this;
+  }
+
+  /** Decides what one task needs, given its container (null when there is none). */
+  private void act(TaskAssignment a, Engine.Container c) {
+    boolean wanted = a.desired() == TaskState.RUNNING;
+    if (wanted && a.state().compareTo(TaskState.RUNNING) < 0) {
+      work(a.taskId(), () -> new TaskRun(a, c).run());
+    } else if (wanted && a.state() == TaskState.RUNNING && (c == null || !c.running())) {
+      work(a.taskId(), () -> reportExit(a, c));
+    } else if (!wanted && c != null) {
+      work(a.taskId(), () -> {
+        engine.stopAndRemove(c.id(), grace(a));
+        if (!a.state().terminal()) {
+          report(a, TaskState.SHUTDOWN, "shutdown", null, c.id(), null, null);
+        }
+      });
+    } else if (!wanted && !a.state().terminal()) {
+      work(a.taskId(), () -> report(a, TaskState.SHUTDOWN, "shutdown", null, null, null, null));
+    }
+  }
+
+  private void work(String key, Runnable job) {
+    busy.add(key);
+    getContext().pipeToSelf(CompletableFuture.runAsync(job, pool), (ok, err) -> {
+      if (err != null) {
+        getContext().getLog().warn("node {}: work on {} failed: {}", nodeId, key, err.toString());
+      }
+      return new Done(key);
+    });
+  }
+
+  /** A running task whose container stopped or vanished. */
+  private void reportExit(TaskAssignment a, Engine.Container listed) {
+    Engine.Container c = listed == null ? null : engine.inspect(listed.id()).orElse(null);
+    if (c == null) {
+      report(a, TaskState.FAILED, "started", "task: container removed", a.containerId(), null, null);
+    } else if (!c.running()) {
+      int code = (int) c.exitCode();
+      if (code == 0) {
+        report(a, TaskState.COMPLETE, "finished", null, c.id(), 0, null);
+      } else {
+        report(a, TaskState.FAILED, "started", "task: non-zero exit (" + code + ")", c.id(), code, null);
+      }
+    }
+  }
+
+  private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
+      Integer exitCode, Integer pid) {
+    if (state.terminal() || state == TaskState.RUNNING) {
+      LOG.info("task {} ({}) {}{}", a.taskId(), a.containerName(), state.apiName(),
+          err == null ? "" : ": " + err);
+    }
+    dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid))
+        .toCompletableFuture().join();
+  }
+
+  private static long grace(TaskAssignment a) {
+    Long g = a.spec().container().stopGracePeriod();
+    return g == null ? DEFAULT_GRACE : g;
+  }
+
+  /** One task from assigned to running, resuming where a crash left it. */
+  private final class TaskRun {
+    private final TaskAssignment a;
+    private final Engine.Container existing;
+
+    TaskRun(TaskAssignment a, Engine.Container existing) {
+      this.a = a;
+      this.existing = existing;
+    }
+
+    void run() {
+      step(TaskState.ACCEPTED, "accepted", null);
+      step(TaskState.PREPARING, "preparing", null);
+      String image = a.spec().container().image();
+      String id;
+      if (existing != null) {
+        id = existing.id();
+      } else {
+        if (!engine.imagePresent(image) && !engine.pull(image)) {
+          report(a, TaskState.REJECTED, "preparing", "No such image: " + image, null, null, null);
+          return;
+        }
+        try {
+          id = engine.create(a, nodeId, hostname);
+        } catch (RuntimeException e) {
+          report(a, TaskState.REJECTED, "preparing", "create container: " + e.getMessage(), null, null, null);
+          return;
+        }
+      }
+      step(TaskState.READY, "prepared", id);
+      step(TaskState.STARTING, "starting", id);
+      try {
+        engine.start(id);
+      } catch (RuntimeException e) {
+        report(a, TaskState.FAILED, "starting", "starting container failed: " + e.getMessage(), id, null, null);
+        return;
+      }
+      Engine.Container c = engine.inspect(id).orElse(null);
+      if (c == null || !c.running()) {
+        // It ran and exited already; the exit report follows from the next reconcile.
+        report(a, TaskState.RUNNING, "started", null, id, null, null);
+        return;
+      }
+      report(a, TaskState.RUNNING, "started", null, id, null, c.pid());
+    }
+
+    private void step(TaskState state, String message, String containerId) {
+      if (a.state().compareTo(state) < 0) {
+        report(a, state, message, null, containerId, null, null);
+      }
+    }
+  }
+
+  private Behavior<Msg> stopped() throws Exception {
+    exits.close();
+    pool.shutdownNow();
+    return this;
+  }
+}

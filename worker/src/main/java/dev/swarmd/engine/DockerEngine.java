@@ -1,0 +1,261 @@
+package dev.swarmd.engine;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Info;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import dev.swarmd.protocol.NodeDescription;
+import dev.swarmd.protocol.ServiceSpec;
+import dev.swarmd.protocol.TaskAssignment;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Docker engine through docker-java's httpclient5 transport. */
+public final class DockerEngine implements Engine {
+  private static final Logger LOG = LoggerFactory.getLogger(DockerEngine.class);
+  private static final String API_VERSION = "1.41";
+
+  private final DockerHttpClient http;
+  private final DockerClient docker;
+
+  public DockerEngine(URI engine) {
+    DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+        .withDockerHost(engine.toString())
+        .withDockerTlsVerify(false)
+        .withApiVersion(API_VERSION)
+        .build();
+    this.http = new ApacheDockerHttpClient.Builder()
+        .dockerHost(config.getDockerHost())
+        .maxConnections(64)
+        .connectionTimeout(Duration.ofSeconds(10))
+        .build();
+    this.docker = DockerClientImpl.getInstance(config, http);
+  }
+
+  @Override
+  public NodeDescription describe(String hostname) {
+    Info info = docker.infoCmd().exec();
+    Map<String, String> labels = new HashMap<>();
+    if (info.getLabels() != null) {
+      for (String l : info.getLabels()) {
+        int eq = l.indexOf('=');
+        labels.put(eq < 0 ? l : l.substring(0, eq), eq < 0 ? "" : l.substring(eq + 1));
+      }
+    }
+    long cpus = info.getNCPU() == null ? 0 : info.getNCPU() * 1_000_000_000L;
+    long memory = info.getMemTotal() == null ? 0 : info.getMemTotal();
+    return new NodeDescription(hostname, info.getOsType(), info.getArchitecture(), cpus, memory,
+        info.getServerVersion(), labels);
+  }
+
+  @Override
+  public String rawInfo() {
+    DockerHttpClient.Request req = DockerHttpClient.Request.builder()
+        .method(DockerHttpClient.Request.Method.GET).path("/v" + API_VERSION + "/info").build();
+    try (DockerHttpClient.Response resp = http.execute(req); InputStream body = resp.getBody()) {
+      return new String(body.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("engine /info failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public boolean imagePresent(String image) {
+    try {
+      docker.inspectImageCmd(image).exec();
+      return true;
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public boolean pull(String image) {
+    try {
+      docker.pullImageCmd(image).exec(new PullImageResultCallback()).awaitCompletion(5, TimeUnit.MINUTES);
+      return imagePresent(image);
+    } catch (RuntimeException e) {
+      LOG.info("pull of {} failed: {}", image, e.getMessage());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Override
+  public String create(TaskAssignment task, String nodeId, String hostname) {
+    ServiceSpec.ContainerSpec c = task.spec().container();
+    Map<String, String> labels = new HashMap<>();
+    if (c.labels() != null) {
+      labels.putAll(c.labels());
+    }
+    labels.put(SwarmLabels.SERVICE_ID, task.serviceId());
+    labels.put(SwarmLabels.SERVICE_NAME, task.serviceName());
+    labels.put(SwarmLabels.TASK, "");
+    labels.put(SwarmLabels.TASK_ID, task.taskId());
+    labels.put(SwarmLabels.TASK_NAME, task.containerName());
+    labels.put(SwarmLabels.NODE_ID, nodeId);
+    labels.put(SwarmLabels.HOSTNAME, hostname);
+
+    HostConfig host = HostConfig.newHostConfig();
+    if (c.init() != null) {
+      host.withInit(c.init());
+    }
+    ServiceSpec.Resources r = task.spec().resources();
+    if (r != null) {
+      if (r.limitMemoryBytes() > 0) {
+        host.withMemory(r.limitMemoryBytes());
+      }
+      if (r.limitNanoCpus() > 0) {
+        host.withNanoCPUs(r.limitNanoCpus());
+      }
+    }
+    CreateContainerCmd cmd = docker.createContainerCmd(c.image())
+        .withName(task.containerName())
+        .withLabels(labels)
+        .withHostConfig(host)
+        .withTty(c.tty())
+        .withStdinOpen(c.openStdin());
+    if (c.command() != null && !c.command().isEmpty()) {
+      cmd.withEntrypoint(c.command());
+    }
+    if (c.args() != null && !c.args().isEmpty()) {
+      cmd.withCmd(c.args());
+    }
+    if (c.env() != null && !c.env().isEmpty()) {
+      cmd.withEnv(c.env());
+    }
+    if (c.dir() != null && !c.dir().isEmpty()) {
+      cmd.withWorkingDir(c.dir());
+    }
+    if (c.user() != null && !c.user().isEmpty()) {
+      cmd.withUser(c.user());
+    }
+    if (c.hostname() != null && !c.hostname().isEmpty()) {
+      cmd.withHostName(c.hostname());
+    }
+    if (c.stopSignal() != null && !c.stopSignal().isEmpty()) {
+      cmd.withStopSignal(c.stopSignal());
+    }
+    try {
+      return cmd.exec().getId();
+    } catch (ConflictException e) {
+      // Created before a crash: the name is the task's, so the container is ours.
+      return docker.inspectContainerCmd(task.containerName()).exec().getId();
+    }
+  }
+
+  @Override
+  public void start(String containerId) {
+    try {
+      docker.startContainerCmd(containerId).exec();
+    } catch (NotModifiedException e) {
+      LOG.debug("container {} was already running", containerId);
+    }
+  }
+
+  @Override
+  public void stopAndRemove(String containerId, long gracePeriodNanos) {
+    try {
+      docker.stopContainerCmd(containerId).withTimeout((int) Math.max(0, gracePeriodNanos / 1_000_000_000L)).exec();
+    } catch (NotFoundException | NotModifiedException e) {
+      LOG.debug("container {} was not running: {}", containerId, e.getMessage());
+    }
+    try {
+      docker.removeContainerCmd(containerId).withForce(true).exec();
+    } catch (NotFoundException e) {
+      LOG.debug("container {} was already removed", containerId);
+    }
+  }
+
+  @Override
+  public Optional<Container> inspect(String containerId) {
+    try {
+      InspectContainerResponse r = docker.inspectContainerCmd(containerId).exec();
+      InspectContainerResponse.ContainerState s = r.getState();
+      String taskId = r.getConfig().getLabels() == null ? null : r.getConfig().getLabels().get(SwarmLabels.TASK_ID);
+      return Optional.of(new Container(r.getId(), taskId, s.getStatus(), Boolean.TRUE.equals(s.getRunning()),
+          s.getExitCodeLong() == null ? 0 : s.getExitCodeLong(), s.getPid() == null ? 0 : s.getPid().intValue()));
+    } catch (NotFoundException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public List<Container> list(String nodeId) {
+    List<Container> out = new ArrayList<>();
+    for (com.github.dockerjava.api.model.Container c : docker.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId)).exec()) {
+      boolean running = "running".equals(c.getState());
+      out.add(new Container(c.getId(), c.getLabels().get(SwarmLabels.TASK_ID), c.getState(), running, -1, 0));
+    }
+    return out;
+  }
+
+  @Override
+  public AutoCloseable onContainerExit(String nodeId, Runnable callback) {
+    AtomicBoolean closed = new AtomicBoolean();
+    Thread watcher = new Thread(() -> {
+      while (!closed.get()) {
+        try (ResultCallback.Adapter<Event> cb = docker.eventsCmd()
+            .withEventFilter("die")
+            .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId))
+            .exec(new ResultCallback.Adapter<>() {
+              @Override
+              public void onNext(Event e) {
+                callback.run();
+              }
+            })) {
+          cb.awaitCompletion();
+        } catch (Exception e) {
+          if (!closed.get()) {
+            LOG.warn("engine event stream broke, reconnecting: {}", e.toString());
+          }
+        }
+        if (!closed.get()) {
+          callback.run();
+          sleepQuietly();
+        }
+      }
+    }, "engine-events");
+    watcher.setDaemon(true);
+    watcher.start();
+    return () -> {
+      closed.set(true);
+      watcher.interrupt();
+    };
+  }
+
+  private static void sleepQuietly() {
+    try {
+      Thread.sleep(1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.swarmd.engine;
+
+import dev.swarmd.protocol.NodeDescription;
+import dev.swarmd.protocol.TaskAssignment;
+import java.util.List;
+import java.util.Optional;
+
+/** The container runtime a node runs its tasks on. Docker's engine (through docker-java) is the real one. */
+public interface Engine {
+
+  /** A container of this node, as the agent needs it. exitCode is meaningful once it is not running. */
+  record Container(String id, String taskId, String state, boolean running, long exitCode, int pid) {}
+
+  NodeDescription describe(String hostname);
+
+  /** The engine's own /info document (JSON), for the parts of `docker info` that are about the engine. */
+  String rawInfo();
+
+  boolean imagePresent(String image);
+
+  /** Tries to pull the image; false when it cannot be had. */
+  boolean pull(String image);
+
+  /** Creates the task's container, or returns the one that already exists under its name. */
+  String create(TaskAssignment task, String nodeId, String hostname);
+
+  void start(String containerId);
+
+  void stopAndRemove(String containerId, long gracePeriodNanos);
+
+  Optional<Container> inspect(String containerId);
+
+  /** Every container this node created, running or not. */
+  List<Container> list(String nodeId);
+
+  /** Calls back whenever a container of this node stops; reconnects on its own until closed. */
+  AutoCloseable onContainerExit(String nodeId, Runnable callback);
+}
