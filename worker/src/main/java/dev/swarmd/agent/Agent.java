@@ -46,6 +46,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private final String nodeId;
   private final String hostname;
   private final ExecutorService pool;
+  private final ExecutorService stopPool;
   private final AutoCloseable exits;
   private final Set<String> busy = new HashSet<>();
   private boolean listing;
@@ -70,11 +71,10 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     this.nodeId = nodeId;
     this.hostname = hostname;
     this.exits = exits;
-    this.pool = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "agent-engine");
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool = Executors.newFixedThreadPool(8, daemonThreads("agent-engine"));
+    // Stops wait out each container's grace period: they get threads of their own so that a scale-down
+    // of many tasks takes one grace period, not one per few tasks, and never holds up starts.
+    this.stopPool = Executors.newCachedThreadPool(daemonThreads("agent-stop"));
   }
 
   @Override
@@ -123,7 +123,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     for (Engine.Container c : m.containers()) {
       if ((c.taskId() == null || !assigned.contains(c.taskId())) && busy.add("container:" + c.id())) {
         getContext().getLog().info("node {}: removing container {} of no current task", nodeId, c.id());
-        work("container:" + c.id(), () -> engine.stopAndRemove(c.id(), 0));
+        work("container:" + c.id(), () -> engine.stopAndRemove(c.id(), 0), stopPool);
       }
     }
     if (dirty) {
@@ -137,24 +137,24 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private void act(TaskAssignment a, Engine.Container c) {
     boolean wanted = a.desired() == TaskState.RUNNING;
     if (wanted && a.state().compareTo(TaskState.RUNNING) < 0) {
-      work(a.taskId(), () -> new TaskRun(a, c).run());
+      work(a.taskId(), () -> new TaskRun(a, c).run(), pool);
     } else if (wanted && a.state() == TaskState.RUNNING && (c == null || !c.running())) {
-      work(a.taskId(), () -> reportExit(a, c));
+      work(a.taskId(), () -> reportExit(a, c), pool);
     } else if (!wanted && c != null) {
       work(a.taskId(), () -> {
         engine.stopAndRemove(c.id(), grace(a));
         if (!a.state().terminal()) {
           report(a, TaskState.SHUTDOWN, "shutdown", null, c.id(), null, null);
         }
-      });
+      }, stopPool);
     } else if (!wanted && !a.state().terminal()) {
-      work(a.taskId(), () -> report(a, TaskState.SHUTDOWN, "shutdown", null, null, null, null));
+      work(a.taskId(), () -> report(a, TaskState.SHUTDOWN, "shutdown", null, null, null, null), pool);
     }
   }
 
-  private void work(String key, Runnable job) {
+  private void work(String key, Runnable job, ExecutorService on) {
     busy.add(key);
-    getContext().pipeToSelf(CompletableFuture.runAsync(job, pool), (ok, err) -> {
+    getContext().pipeToSelf(CompletableFuture.runAsync(job, on), (ok, err) -> {
       if (err != null) {
         getContext().getLog().warn("node {}: work on {} failed: {}", nodeId, key, err.toString());
       }
@@ -248,6 +248,15 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private Behavior<Msg> stopped() throws Exception {
     exits.close();
     pool.shutdownNow();
+    stopPool.shutdownNow();
     return this;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 }
