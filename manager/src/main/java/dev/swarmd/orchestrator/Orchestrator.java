@@ -122,35 +122,39 @@ public final class Orchestrator {
   /** One slot (replicated) or one node (global, nodeId set): keep exactly one live, current task. */
   private void reconcileSlot(ServiceEntity.State s, int slot, String nodeId, List<TaskEntity.State> slotTasks) {
     List<TaskEntity.State> live = new ArrayList<>();
+    boolean stopping = stillStopping(slotTasks);
     for (TaskEntity.State t : slotTasks) {
       if (t.desired().terminal()) {
         continue;
       }
       String why = replaceReason(s, t);
-      if (why != null) {
-        actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, why));
-      } else {
+      if (why == null) {
         live.add(t);
+        continue;
       }
+      actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, why));
+      stopping |= stopsOnReadyNode(t);
     }
     live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
     for (TaskEntity.State extra : live.subList(Math.min(1, live.size()), live.size())) {
       actions.add(new SetDesired(extra.id(), TaskState.SHUTDOWN, "more than one task in the slot"));
     }
-    if (!live.isEmpty() || stillStopping(slotTasks)) {
+    // Stop-first: a replacement waits until the task it replaces has stopped.
+    if (!live.isEmpty() || stopping) {
       return;
     }
     TaskEntity.State last = slotTasks.stream().max(Comparator.comparing(TaskEntity.State::createdAt)).orElse(null);
     Instant notBefore = null;
     String reason = "reconcile: slot has no task";
-    if (last != null && endedOnItsOwn(last)) {
+    // The restart policy governs a task that ended on its own under the current spec; a new spec starts afresh.
+    if (last != null && endedOnItsOwn(last) && current(s, last)) {
       ServiceSpec.RestartPolicy p = s.spec().task().restart();
       String condition = p == null || p.condition() == null ? "any" : p.condition();
       if (condition.equals("none") || (condition.equals("on-failure") && last.state() == TaskState.COMPLETE)) {
         return;
       }
       if (p != null && p.maxAttempts() != null && p.maxAttempts() > 0
-          && restarts(slotTasks, p.window()) >= p.maxAttempts()) {
+          && restarts(s, slotTasks, p.window()) >= p.maxAttempts()) {
         return;
       }
       long delay = p == null || p.delay() == null ? DEFAULT_RESTART_DELAY : p.delay();
@@ -167,7 +171,7 @@ public final class Orchestrator {
     if (t.state().terminal()) {
       return "task " + t.state().apiName();
     }
-    if (!Objects.equals(t.definition().spec(), s.spec().task())) {
+    if (!current(s, t)) {
       return "service updated";
     }
     NodeEntity.State node = t.nodeId() == null ? null : nodes.get(t.nodeId());
@@ -177,24 +181,37 @@ public final class Orchestrator {
     if (node != null && "drain".equals(node.spec().availability())) {
       return "node drained";
     }
+    if (node != null && !node.ready()) {
+      return "node " + node.statusState();
+    }
     return null;
   }
 
-  /** A task told to stop on a node that is up: wait for it before starting its replacement (stop-first). */
+  /** A task already told to stop that has not yet stopped on its (ready) node. */
   private boolean stillStopping(List<TaskEntity.State> slotTasks) {
-    return slotTasks.stream().anyMatch(t -> t.desired().terminal() && !t.state().terminal()
-        && t.nodeId() != null && nodes.containsKey(t.nodeId()) && nodes.get(t.nodeId()).ready()
-        && t.state().atLeast(TaskState.ASSIGNED));
+    return slotTasks.stream().anyMatch(t -> t.desired().terminal() && stopsOnReadyNode(t));
+  }
+
+  /** Whether the task, once told to stop, has a running container to stop: its node is up to do it. */
+  private boolean stopsOnReadyNode(TaskEntity.State t) {
+    NodeEntity.State node = t.nodeId() == null ? null : nodes.get(t.nodeId());
+    return !t.state().terminal() && t.state().atLeast(TaskState.ASSIGNED) && node != null && node.ready();
+  }
+
+  private static boolean current(ServiceEntity.State s, TaskEntity.State t) {
+    return Objects.equals(t.definition().spec(), s.spec().task());
   }
 
   private static boolean endedOnItsOwn(TaskEntity.State t) {
     return t.state() == TaskState.FAILED || t.state() == TaskState.REJECTED || t.state() == TaskState.COMPLETE;
   }
 
-  private long restarts(List<TaskEntity.State> slotTasks, Long window) {
+  /** Restarts so far under the current spec (within the window): every ended task but the first was one. */
+  private long restarts(ServiceEntity.State s, List<TaskEntity.State> slotTasks, Long window) {
     Instant since = window == null || window == 0 ? Instant.MIN : now.minusNanos(window);
-    return slotTasks.stream().filter(Orchestrator::endedOnItsOwn)
+    long ended = slotTasks.stream().filter(Orchestrator::endedOnItsOwn).filter(t -> current(s, t))
         .filter(t -> t.status().timestamp().isAfter(since)).count();
+    return Math.max(0, ended - 1);
   }
 
   /** Keeps at most historyLimit tasks per slot, deleting the oldest finished ones. */
@@ -202,8 +219,9 @@ public final class Orchestrator {
     if (slotTasks.size() <= historyLimit) {
       return;
     }
+    // Finished: not wanted and not running anywhere (ended, or never placed on a node).
     List<TaskEntity.State> finished = slotTasks.stream()
-        .filter(t -> t.desired().terminal() && t.state().terminal())
+        .filter(t -> t.desired().terminal() && (t.state().terminal() || t.nodeId() == null))
         .sorted(Comparator.comparing(TaskEntity.State::createdAt))
         .toList();
     long excess = slotTasks.size() - historyLimit;

@@ -1,6 +1,8 @@
 package dev.swarmd.scheduler;
 
 import dev.swarmd.node.NodeEntity;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,9 +48,31 @@ public record Constraint(String key, boolean equal, String value) {
       case "node.ip" -> node.addr();
       default -> labels(node).get(key.substring(key.indexOf(".labels.") + ".labels.".length()));
     };
-    boolean same = actual != null && (key.equals("node.hostname") || key.equals("node.role")
-        ? actual.equalsIgnoreCase(value) : actual.equals(value));
+    boolean same = actual != null
+        && (key.equals("node.ip") && value.contains("/") ? inSubnet(actual, value) : actual.equalsIgnoreCase(value));
     return equal == same;
+  }
+
+  /** node.ip==10.0.0.0/8: whether the address is in the subnet (false when either does not parse). */
+  private static boolean inSubnet(String ip, String cidr) {
+    try {
+      byte[] addr = InetAddress.getByName(ip).getAddress();
+      int slash = cidr.indexOf('/');
+      byte[] net = InetAddress.getByName(cidr.substring(0, slash)).getAddress();
+      int bits = Integer.parseInt(cidr.substring(slash + 1));
+      if (addr.length != net.length || bits < 0 || bits > addr.length * 8) {
+        return false;
+      }
+      for (int i = 0; i < bits; i++) {
+        int mask = 0x80 >> (i % 8);
+        if ((addr[i / 8] & mask) != (net[i / 8] & mask)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (UnknownHostException | NumberFormatException e) {
+      return false;
+    }
   }
 
   private Map<String, String> labels(NodeEntity.State node) {
