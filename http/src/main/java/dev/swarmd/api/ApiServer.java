@@ -88,7 +88,7 @@ public final class ApiServer {
     }
     switch (head) {
       case "_ping":
-        return done(new Reply(200, null));
+        return done(Reply.text("OK"));
       case "version":
         return done(SystemEndpoints.version(node));
       case "info":
@@ -115,8 +115,7 @@ public final class ApiServer {
           return done(SwarmEndpoints.inspect(manager()));
         }
         if (n == 2 && m.equals("POST") && "update".equals(c.segment(1))) {
-          manager();
-          throw new ApiException(501, "swarm update (token rotation) is not supported by swarmd yet");
+          return SwarmEndpoints.update(manager(), c);
         }
         break;
       case "nodes":
@@ -186,6 +185,9 @@ public final class ApiServer {
 
   private HttpResponse respond(Reply r) {
     HttpResponse resp = HttpResponse.create().withStatus(r.status());
+    if (r.text() != null) {
+      return resp.withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, r.text()));
+    }
     if (r.body() == null) {
       return resp;
     }

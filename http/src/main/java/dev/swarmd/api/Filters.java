@@ -33,7 +33,7 @@ final class Filters {
     while (fields.hasNext()) {
       var f = fields.next();
       if (!accepted.contains(f.getKey())) {
-        throw ApiException.badRequest("invalid filter '" + f.getKey() + "'");
+        throw ApiException.badRequest("Invalid filter '" + f.getKey() + "'");
       }
       Set<String> set = new LinkedHashSet<>();
       JsonNode v = f.getValue();

@@ -38,7 +38,7 @@ final class ServiceEndpoints {
           LOG.info("service {} ({}) created by {}", spec.name(), id, call.client());
           ObjectNode o = Json.object();
           o.put("ID", id);
-          return new Reply(201, o);
+          return Reply.created(o);
         });
   }
 

@@ -1,12 +1,17 @@
 package dev.swarmd.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.swarmd.swarm.SwarmCa;
+import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.swarm.SwarmRuntime;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** /swarm: inspect, init and leave. Join and update come with multi-node swarms. */
+/** /swarm: inspect, init, update (settings, token rotation) and leave. Join comes with multi-node swarms. */
 final class SwarmEndpoints {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmEndpoints.class);
   static final String ALREADY_IN_SWARM = "This node is already part of a swarm. Use \"docker swarm leave\" to "
@@ -39,6 +44,65 @@ final class SwarmEndpoints {
         availability == null || availability.isEmpty() ? "active" : availability, Boolean.TRUE.equals(force)));
     LOG.info("swarm initialized by {}: node {} is its manager", call.client(), id);
     return Reply.ok(TextNode.valueOf(id));
+  }
+
+  /** `docker swarm update` and `docker swarm join-token --rotate`. */
+  static CompletionStage<Reply> update(SwarmRuntime rt, Call call) {
+    long version = call.version("swarm");
+    SwarmEntity.State current = rt.view().swarm();
+    SwarmEntity.Settings settings = parseSettings(call.json(), current.settings());
+    if (call.flag("rotateManagerUnlockKey")) {
+      throw ApiException.badRequest("rpc error: code = InvalidArgument desc = autolock is not supported by swarmd yet");
+    }
+    String worker = call.flag("rotateWorkerToken") ? SwarmCa.joinToken(current.caCertPem()) : null;
+    String manager = call.flag("rotateManagerToken") ? SwarmCa.joinToken(current.caCertPem()) : null;
+    return rt.entities().swarm(r -> new SwarmEntity.Update(settings, worker, manager, version, call.cause(), r))
+        .thenApply(r -> {
+          if (r.failure() != null) {
+            throw ApiException.of(r.failure());
+          }
+          if (worker != null || manager != null) {
+            LOG.info("join tokens rotated ({}{}) by {}", worker != null ? "worker " : "", manager != null ? "manager" : "",
+                call.client());
+          }
+          return Reply.empty();
+        });
+  }
+
+  /** A swarm Spec: the settings swarmd has, each kept as it is when absent; others refused when set. */
+  private static SwarmEntity.Settings parseSettings(JsonNode body, SwarmEntity.Settings cur) {
+    Json.Reader spec = new Json.Reader(body, "Spec");
+    String name = spec.string("Name");
+    if (name != null && !name.isEmpty() && !name.equals("default")) {
+      throw invalid("swarm spec must be named \"default\"");
+    }
+    Long history = spec.object("Orchestration").integer("TaskHistoryRetentionLimit", false);
+    if (history != null && history < 0) {
+      throw invalid("task history retention limit must be non-negative");
+    }
+    Long heartbeat = spec.object("Dispatcher").integer("HeartbeatPeriod", false);
+    if (heartbeat != null && heartbeat <= 0) {
+      throw invalid("heartbeat period must be positive");
+    }
+    Json.Reader ca = spec.object("CAConfig");
+    Long expiry = ca.integer("NodeCertExpiry", false);
+    if (expiry != null && expiry < Duration.ofHours(1).toNanos()) {
+      throw invalid("minimum certificate expiry time is: 1h0m0s");
+    }
+    if (!ca.objects("ExternalCAs").isEmpty() || ca.has("SigningCACert")) {
+      throw invalid("external CAs are not supported by swarmd yet");
+    }
+    if (Boolean.TRUE.equals(spec.object("EncryptionConfig").bool("AutoLockManagers"))) {
+      throw invalid("autolock is not supported by swarmd yet");
+    }
+    Long snapshots = spec.object("Raft").integer("SnapshotInterval", true);
+    return new SwarmEntity.Settings(cur.name(), history == null ? cur.taskHistoryRetentionLimit() : history,
+        heartbeat == null ? cur.heartbeatPeriod() : heartbeat, expiry == null ? cur.nodeCertExpiry() : expiry,
+        snapshots == null ? cur.snapshotInterval() : snapshots, cur.dataPathPort());
+  }
+
+  private static ApiException invalid(String message) {
+    return ApiException.badRequest("rpc error: code = InvalidArgument desc = " + message);
   }
 
   static Reply leave(NodeControl node, Call call) {

@@ -39,6 +39,13 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
   public record Init(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
       Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * `docker swarm update` and `docker swarm join-token --rotate`: new settings, and new tokens
+   * where given (null keeps the current one). A rotated token stops working for new joins at once.
+   */
+  public record Update(Settings settings, String workerToken, String managerToken, long expectedVersion,
+      Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   public record Reply(State state, Failure failure) implements CborSerializable {}
@@ -49,6 +56,9 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
 
   public record Initialized(String clusterId, Settings settings, String caCertPem, String workerToken,
       String managerToken, Stamp stamp) implements Event {}
+
+  public record Updated(Settings settings, String workerToken, String managerToken, Stamp stamp)
+      implements Event {}
 
   public record State(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
       long version, Instant createdAt, Instant updatedAt) implements CborSerializable {
@@ -61,6 +71,10 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
     }
 
     public State apply(Event event) {
+      if (event instanceof Updated u) {
+        return new State(clusterId, u.settings(), caCertPem, u.workerToken(), u.managerToken(), u.stamp().index(),
+            createdAt, u.stamp().at());
+      }
       Initialized i = (Initialized) event;
       return new State(i.clusterId(), i.settings(), i.caCertPem(), i.workerToken(), i.managerToken(),
           i.stamp().index(), i.stamp().at(), i.stamp().at());
@@ -90,6 +104,7 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Init.class, this::onInit)
+        .onCommand(Update.class, this::onUpdate)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new Reply(s, null)))
         .build();
   }
@@ -101,6 +116,19 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
     }
     Initialized e = new Initialized(c.clusterId(), c.settings(), c.caCertPem(), c.workerToken(), c.managerToken(),
         Stamp.next(clock, c.cause()));
+    return Effect().persist(e).thenRun(view::put).thenReply(c.replyTo(), st -> new Reply(st, null));
+  }
+
+  private Effect<Event, State> onUpdate(State s, Update c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), new Reply(null, Failure.of(Failure.Kind.NOT_FOUND, "swarm not found")));
+    }
+    if (c.expectedVersion() != s.version()) {
+      return Effect().reply(c.replyTo(),
+          new Reply(null, Failure.of(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence")));
+    }
+    Updated e = new Updated(c.settings(), c.workerToken() == null ? s.workerToken() : c.workerToken(),
+        c.managerToken() == null ? s.managerToken() : c.managerToken(), Stamp.next(clock, c.cause()));
     return Effect().persist(e).thenRun(view::put).thenReply(c.replyTo(), st -> new Reply(st, null));
   }
 
