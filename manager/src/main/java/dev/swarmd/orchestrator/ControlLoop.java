@@ -3,6 +3,7 @@ package dev.swarmd.orchestrator;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.TaskState;
 import dev.swarmd.scheduler.Scheduler;
+import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.Entities;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
@@ -120,6 +121,10 @@ public final class ControlLoop extends AbstractBehavior<ControlLoop.Msg> {
     if (a instanceof Orchestrator.SetDesired s) {
       getContext().getLog().info("task {} desired {}: {}", s.taskId(), s.desired().apiName(), s.reason());
       return entities.task(s.taskId(), r -> new TaskEntity.SetDesired(s.desired(), cause, r));
+    }
+    if (a instanceof Orchestrator.SetUpdateStatus u) {
+      getContext().getLog().info("service {} update status {}", u.serviceId(), u.status().state());
+      return entities.service(u.serviceId(), r -> new ServiceEntity.SetUpdateStatus(u.status(), cause, r));
     }
     Orchestrator.DeleteTask d = (Orchestrator.DeleteTask) a;
     return entities.task(d.taskId(), r -> new TaskEntity.Delete(cause, r));

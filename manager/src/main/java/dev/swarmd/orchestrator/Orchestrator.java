@@ -25,6 +25,7 @@ import java.util.stream.Collectors;
  */
 public final class Orchestrator {
   static final long DEFAULT_RESTART_DELAY = Duration.ofSeconds(5).toNanos();
+  static final long DEFAULT_MONITOR = Duration.ofSeconds(5).toNanos();
 
   public sealed interface Action {
     String reason();
@@ -35,6 +36,9 @@ public final class Orchestrator {
   public record SetDesired(String taskId, TaskState desired, String reason) implements Action {}
 
   public record DeleteTask(String taskId, String reason) implements Action {}
+
+  public record SetUpdateStatus(String serviceId, ServiceEntity.UpdateStatus status, String reason)
+      implements Action {}
 
   private final Collection<ServiceEntity.State> services;
   private final Map<String, NodeEntity.State> nodes;
@@ -67,6 +71,7 @@ public final class Orchestrator {
       } else {
         reconcileReplicated(s, tasks);
       }
+      trackRollout(s, tasks);
     }
     for (Map.Entry<String, List<TaskEntity.State>> e : tasksByService.entrySet()) {
       boolean gone = services.stream().noneMatch(s -> s.id().equals(e.getKey()));
@@ -164,6 +169,56 @@ public final class Orchestrator {
     TaskEntity.Definition d = new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId, s.spec().task(),
         s.version(), TaskState.RUNNING, notBefore);
     actions.add(new CreateTask(Ids.newId(), d, reason));
+  }
+
+  /**
+   * Docker's UpdateStatus for a spec change: "updating" while tasks of an older spec are live,
+   * "completed" (or "rollback_completed") once every wanted task runs the current spec. A change
+   * that leaves every task current leaves it absent, as in swarmkit.
+   */
+  private void trackRollout(ServiceEntity.State s, List<TaskEntity.State> tasks) {
+    ServiceEntity.UpdateStatus u = s.updateStatus();
+    boolean outdated = tasks.stream().anyMatch(t -> !t.desired().terminal() && !current(s, t));
+    if (u == null && outdated) {
+      actions.add(new SetUpdateStatus(s.id(),
+          new ServiceEntity.UpdateStatus("updating", now, null, "update in progress"), "spec changed"));
+      return;
+    }
+    if (u == null || outdated || !rolledOut(s, tasks)) {
+      return;
+    }
+    if (u.state().equals("updating")) {
+      actions.add(new SetUpdateStatus(s.id(),
+          new ServiceEntity.UpdateStatus("completed", u.startedAt(), now, "update completed"), "tasks current"));
+    } else if (u.state().equals("rollback_started")) {
+      actions.add(new SetUpdateStatus(s.id(),
+          new ServiceEntity.UpdateStatus("rollback_completed", u.startedAt(), now, "rollback completed"),
+          "tasks current"));
+    }
+  }
+
+  /**
+   * Every wanted task of the current spec is running, and has been for the monitor window (as
+   * swarmkit: Monitor, or Delay + 1 s when the delay is longer). The CLI's progress relies on that
+   * window: it takes "completed" before it has seen the tasks converge as a reason to stop.
+   */
+  private boolean rolledOut(ServiceEntity.State s, List<TaskEntity.State> tasks) {
+    boolean rollback = s.updateStatus() != null && s.updateStatus().state().startsWith("rollback");
+    ServiceSpec.UpdatePolicy policy = rollback ? s.spec().rollback() : s.spec().update();
+    long monitor = policy == null || policy.monitor() == 0 ? DEFAULT_MONITOR : policy.monitor();
+    if (policy != null && policy.delay() >= monitor) {
+      monitor = policy.delay() + Duration.ofSeconds(1).toNanos();
+    }
+    Instant settled = now.minusNanos(monitor);
+    List<TaskEntity.State> wanted = tasks.stream().filter(t -> !t.desired().terminal()).toList();
+    boolean allRunning = wanted.stream().allMatch(t -> t.state() == TaskState.RUNNING && current(s, t)
+        && !t.status().timestamp().isAfter(settled));
+    if (s.spec().mode().kind() == ServiceSpec.ModeKind.GLOBAL) {
+      return allRunning;
+    }
+    long slots = wanted.stream().filter(t -> t.definition().slot() <= s.spec().mode().replicas())
+        .map(t -> t.definition().slot()).distinct().count();
+    return allRunning && slots == s.spec().mode().replicas();
   }
 
   /** Why a live task must be shut down and replaced, or null when it may stay. */

@@ -39,6 +39,9 @@ public final class ServiceEntity
 
   public record Remove(Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
+  /** From the orchestrator: how the rollout of the current spec goes (Docker's UpdateStatus). */
+  public record SetUpdateStatus(UpdateStatus status, Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
   public record Reply(State state, Failure failure) implements CborSerializable {
@@ -61,6 +64,8 @@ public final class ServiceEntity
       implements Event {}
 
   public record Removed(Stamp stamp) implements Event {}
+
+  public record UpdateStatusChanged(UpdateStatus status, Stamp stamp) implements Event {}
 
   /** Docker's UpdateStatus; state is one of updating, paused, completed, rollback_*. */
   public record UpdateStatus(String state, Instant startedAt, Instant completedAt, String message)
@@ -88,6 +93,9 @@ public final class ServiceEntity
       }
       if (event instanceof Updated u) {
         return new State(id, true, u.spec(), u.previous(), st.index(), createdAt, st.at(), u.updateStatus());
+      }
+      if (event instanceof UpdateStatusChanged u) {
+        return new State(id, true, spec, previousSpec, st.index(), createdAt, st.at(), u.status());
       }
       return new State(id, false, spec, previousSpec, st.index(), createdAt, st.at(), updateStatus);
     }
@@ -121,6 +129,7 @@ public final class ServiceEntity
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Rollback.class, this::onRollback)
         .onCommand(Remove.class, this::onRemove)
+        .onCommand(SetUpdateStatus.class, this::onSetUpdateStatus)
         .onCommand(Get.class, (s, c) -> reply(c.replyTo(), s))
         .build();
   }
@@ -164,6 +173,13 @@ public final class ServiceEntity
       return notFound(c.replyTo());
     }
     return persist(new Removed(Stamp.next(clock, c.cause())), c.replyTo());
+  }
+
+  private Effect<Event, State> onSetUpdateStatus(State s, SetUpdateStatus c) {
+    if (!s.exists()) {
+      return notFound(c.replyTo());
+    }
+    return persist(new UpdateStatusChanged(c.status(), Stamp.next(clock, c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {

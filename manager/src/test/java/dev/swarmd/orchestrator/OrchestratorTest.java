@@ -38,8 +38,13 @@ class OrchestratorTest {
     return Orchestrator.reconcile(services, nodes, tasks, HISTORY, NOW);
   }
 
-  /** Actions in a form that reads: "create slot 2", "create node n1", "shutdown t1", "remove t2", "delete t3". */
-  private static Set<String> summary(List<Orchestrator.Action> actions) {
+  /**
+   * Task actions in a form that reads: "create slot 2", "create node n1", "shutdown t1", "remove t2",
+   * "delete t3". Rollout status changes are checked on their own.
+   */
+  private static Set<String> summary(List<Orchestrator.Action> all) {
+    List<Orchestrator.Action> actions =
+        all.stream().filter(a -> !(a instanceof Orchestrator.SetUpdateStatus)).toList();
     Set<String> out = new HashSet<>();
     for (Orchestrator.Action a : actions) {
       if (a instanceof Orchestrator.CreateTask c) {
@@ -53,6 +58,16 @@ class OrchestratorTest {
     }
     assertEquals(actions.size(), out.size(), () -> "duplicate actions: " + actions);
     return out;
+  }
+
+  private static List<String> statuses(List<Orchestrator.Action> actions) {
+    return actions.stream().filter(a -> a instanceof Orchestrator.SetUpdateStatus)
+        .map(a -> ((Orchestrator.SetUpdateStatus) a).status().state()).toList();
+  }
+
+  private static ServiceEntity.State withStatus(ServiceEntity.State s, String state) {
+    return new ServiceEntity.State(s.id(), true, s.spec(), s.previousSpec(), s.version(), s.createdAt(),
+        s.updatedAt(), new ServiceEntity.UpdateStatus(state, s.updatedAt(), null, "test"));
   }
 
   private static List<Orchestrator.CreateTask> creates(List<Orchestrator.Action> actions) {
@@ -153,6 +168,52 @@ class OrchestratorTest {
       List<Orchestrator.Action> actions = reconcile(List.of(updated), List.of(N1), List.of(old));
 
       assertEquals(Set.of("shutdown t1"), summary(actions));
+    }
+
+    @Test
+    void aSpecChangeMarksTheServiceUpdatingUntilEveryTaskRunsTheNewSpec() {
+      ServiceEntity.State updated = service("svc-web", replicated("web", 1, taskSpec("nginx:2")), 12);
+      TaskEntity.State old = task("t1", web).slot(1).on("n1").build();
+
+      assertEquals(List.of("updating"), statuses(reconcile(List.of(updated), List.of(N1), List.of(old))));
+
+      ServiceEntity.State updating = withStatus(updated, "updating");
+      TaskEntity.State fresh = task("t2", updated).slot(1).on("n1").state(TaskState.RUNNING).build();
+      TaskEntity.State stopped = task("t1", web).slot(1).on("n1").desired(TaskState.SHUTDOWN)
+          .state(TaskState.SHUTDOWN).build();
+      assertEquals(List.of("completed"),
+          statuses(reconcile(List.of(updating), List.of(N1), List.of(stopped, fresh))));
+    }
+
+    @Test
+    void anUpdateCompletesOnlyAfterTheMonitorWindow() {
+      ServiceEntity.State updating =
+          withStatus(service("svc-web", replicated("web", 1, taskSpec("nginx:2")), 12), "updating");
+      TaskEntity.State justStarted = task("t2", updating).slot(1).on("n1").state(TaskState.RUNNING).build();
+      TaskEntity.State fresh = new TaskEntity.State(justStarted.id(), true, justStarted.definition(),
+          justStarted.nodeId(), justStarted.desired(), new TaskEntity.Status(TaskState.RUNNING, "started", null,
+              NOW.minusSeconds(2), null, null, null), justStarted.version(), justStarted.createdAt(),
+          justStarted.updatedAt());
+
+      assertEquals(List.of(), statuses(reconcile(List.of(updating), List.of(N1), List.of(fresh))));
+    }
+
+    @Test
+    void aChangeThatLeavesEveryTaskCurrentLeavesNoUpdateStatus() {
+      TaskEntity.State running = task("t1", web).slot(1).on("n1").state(TaskState.RUNNING).build();
+      ServiceEntity.State scaled = service("svc-web", web.spec().withMode(ServiceSpec.Mode.replicated(1)), 11);
+
+      assertEquals(List.of(), statuses(reconcile(List.of(scaled), List.of(N1), List.of(running))));
+    }
+
+    @Test
+    void aRollbackCompletesOnceTheTasksRunThePreviousSpecAgain() {
+      ServiceEntity.State rolledBack =
+          withStatus(service("svc-web", replicated("web", 1, web.spec().task()), 13), "rollback_started");
+      TaskEntity.State running = task("t1", rolledBack).slot(1).on("n1").state(TaskState.RUNNING).build();
+
+      assertEquals(List.of("rollback_completed"),
+          statuses(reconcile(List.of(rolledBack), List.of(N1), List.of(running))));
     }
 
     @Test
