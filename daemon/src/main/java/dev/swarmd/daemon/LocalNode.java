@@ -1,9 +1,13 @@
 package dev.swarmd.daemon;
 
 import dev.swarmd.agent.Agent;
+import dev.swarmd.agent.RemoteDispatcher;
 import dev.swarmd.api.ApiException;
 import dev.swarmd.api.NodeControl;
+import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.engine.Engine;
+import dev.swarmd.join.JoinClient;
+import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Ids;
@@ -18,116 +22,207 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** This machine's node: in no swarm, or a manager of one, with its agent running tasks on the engine. */
+/**
+ * This machine's node: in no swarm, a swarm's manager, or one of its workers, with its agent
+ * running its tasks on the engine. A worker that loses its cluster membership (its manager went
+ * away, or it was cut off and downed itself) starts again and rejoins with its certificate.
+ */
 final class LocalNode implements NodeControl {
   private static final Logger LOG = LoggerFactory.getLogger(LocalNode.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration REJOIN_DELAY = Duration.ofSeconds(2);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
 
   private final Path swarmDir;
+  private final Path certDir;
   private final String hostname;
   private final Engine engine;
   private final String apiHost;
+  private final ActorSystem<?> apiSystem;
   private volatile SwarmRuntime runtime;
   private volatile NodeState state;
+  private volatile ServerBinding joinEndpoint;
   private volatile NodeDescription description;
 
-  LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost) {
+  LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem) {
     this.swarmDir = dataRoot.resolve("swarm");
+    this.certDir = swarmDir.resolve("certificates");
     this.hostname = hostname;
     this.engine = engine;
     this.apiHost = apiHost;
+    this.apiSystem = apiSystem;
   }
 
   /** Comes back into the swarm this node was in before it stopped, if any. */
   synchronized void resume() throws IOException {
     Optional<NodeState> saved = NodeState.read(swarmDir);
     if (saved.isPresent()) {
-      LOG.info("resuming swarm membership of node {} at {}", saved.get().nodeId(), saved.get().advertiseHost());
+      LOG.info("resuming swarm membership of node {} ({}) at {}", saved.get().nodeId(), saved.get().role(),
+          saved.get().advertiseHost());
       start(saved.get());
     }
   }
 
   @Override
   public synchronized String init(InitRequest request) {
-    if (runtime != null) {
-      throw ApiException.unavailable("This node is already part of a swarm. Use \"docker swarm leave\" to leave "
-          + "this swarm and join another one.");
-    }
+    refuseIfInSwarm();
     String host = advertiseHost(request.advertiseAddr());
     int listenPort = listenPort(request.listenAddr());
-    NodeState s = new NodeState(Ids.newId(), host, listenPort, request.availability());
-    try {
-      s.write(swarmDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    String nodeId = Ids.newId();
+    String clusterId = Ids.newId();
+    SwarmCa ca = SwarmCa.create(certDir, clusterId);
+    KeyPair keys = SwarmCa.newKeyPair();
+    String cert = ca.issue(keys.getPublic(), nodeId, "manager", clusterId, host,
+        Duration.ofNanos(SwarmEntity.Settings.defaults().nodeCertExpiry()));
+    SwarmCa.writeNodeIdentity(certDir, keys.getPrivate(), cert, ca.certPem());
+    NodeState s = new NodeState(nodeId, "manager", host, listenPort, request.availability(), List.of(),
+        host + ":" + listenPort);
+    write(s);
+    registerSelf(startManager(s, clusterId), s);
+    return nodeId;
+  }
+
+  @Override
+  public synchronized void join(JoinRequest request) {
+    refuseIfInSwarm();
+    JoinClient.checkToken(request.token());
+    if (request.remoteAddrs().isEmpty()) {
+      throw ApiException.badRequest("at least 1 RemoteAddr is required to join");
     }
+    String host = advertiseHost(request.advertiseAddr());
+    JoinClient.Joined joined = JoinClient.join(request.remoteAddrs().get(0), request.token(), host,
+        request.availability(), describe());
+    SwarmCa.writeNodeIdentity(certDir, joined.keys().getPrivate(), joined.certificate(), joined.caCertificate());
+    NodeState s = new NodeState(joined.nodeId(), "worker", host, listenPort(request.listenAddr()),
+        request.availability(), joined.seeds(), joined.managerAddr());
+    write(s);
     start(s);
-    return s.nodeId();
   }
 
   private void start(NodeState s) {
-    SwarmRuntime rt = await(SwarmRuntime.start(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT));
+    if (s.manager()) {
+      registerSelf(startManager(s, Ids.newId()), s);
+    } else {
+      startWorker(s);
+    }
+  }
+
+  /**
+   * Starts the manager's runtime, creating the swarm object if the journal has none (a fresh init,
+   * or an init that a crash cut short after the node's state was written).
+   */
+  private SwarmRuntime startManager(NodeState s, String clusterId) {
+    SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT));
     try {
       if (!rt.view().swarm().exists()) {
-        String clusterId = Ids.newId();
-        SwarmCa.Root ca = SwarmCa.create(swarmDir.resolve("certificates"), clusterId);
+        String ca = SwarmCa.load(certDir).certPem();
         SwarmEntity.Reply r = await(rt.entities().swarm(reply -> new SwarmEntity.Init(clusterId,
-            SwarmEntity.Settings.defaults(), ca.certPem(), SwarmCa.joinToken(ca.certPem()),
-            SwarmCa.joinToken(ca.certPem()), Cause.loop("swarm init", "node " + s.nodeId()), reply)));
+            SwarmEntity.Settings.defaults(), ca, SwarmCa.joinToken(ca), SwarmCa.joinToken(ca),
+            Cause.loop("swarm init", "node " + s.nodeId()), reply)));
         LOG.info("swarm {} created", r.state().clusterId());
       }
-      NodeDescription d = describe();
-      NodeSpec spec = new NodeSpec(null, Map.of(), "manager", s.availability());
-      NodeEntity.Reply reg = await(rt.entities().node(s.nodeId(), reply -> new NodeEntity.Register(spec, d,
-          s.advertiseHost(), s.managerAddr(), Cause.loop("node " + s.nodeId(), "node started"), reply)));
-      if (reg.failure() != null) {
-        throw new IllegalStateException(reg.failure().message());
-      }
-      rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname), "agent",
-          Props.empty());
+      rt.system().systemActorOf(DispatcherService.create(rt.dispatcher(), rt.view()), "dispatcher", Props.empty());
+      joinEndpoint = await(JoinServer.start(apiSystem, rt, certDir, s.advertiseHost(), s.listenPort()));
     } catch (RuntimeException e) {
       rt.stop(Duration.ofSeconds(10));
       throw e;
     }
+    return rt;
+  }
+
+  /** The manager registers itself (or refreshes its description) and starts its agent, in-process. */
+  private void registerSelf(SwarmRuntime rt, NodeState s) {
+    NodeSpec spec = new NodeSpec(null, Map.of(), "manager", s.availability());
+    NodeEntity.Reply reg = await(rt.entities().node(s.nodeId(), reply -> new NodeEntity.Register(spec, describe(),
+        s.advertiseHost(), s.managerAddr(), Cause.loop("node " + s.nodeId(), "node started"), reply)));
+    if (reg.failure() != null) {
+      rt.stop(Duration.ofSeconds(10));
+      throw new IllegalStateException(reg.failure().message());
+    }
+    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
-    LOG.info("node {} ({}) is a manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
+    LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
+  }
+
+  private void startWorker(NodeState s) {
+    SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT, s.seeds());
+    RemoteDispatcher dispatcher = new RemoteDispatcher(rt.system(), s.nodeId());
+    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname), "agent", Props.empty());
+    this.state = s;
+    this.runtime = rt;
+    LOG.info("node {} ({}) is a worker of the swarm, managers at {}", s.nodeId(), hostname, s.seeds());
+    rt.system().getWhenTerminated().thenRun(() -> rejoinLater(rt));
+  }
+
+  /** A worker whose cluster system ended without a leave: start it again, until it is back in. */
+  private void rejoinLater(SwarmRuntime ended) {
+    synchronized (this) {
+      if (runtime != ended) {
+        return;
+      }
+      runtime = null;
+    }
+    LOG.warn("node {} lost its swarm membership; rejoining in {}", state.nodeId(), REJOIN_DELAY);
+    apiSystem.scheduler().scheduleOnce(REJOIN_DELAY, () -> {
+      synchronized (this) {
+        NodeState s = state;
+        if (runtime == null && s != null) {
+          startWorker(s);
+        }
+      }
+    }, apiSystem.executionContext());
   }
 
   @Override
   public synchronized void leave(boolean force) {
     SwarmRuntime rt = runtime;
-    if (rt == null) {
+    NodeState s = state;
+    if (rt == null || s == null) {
       throw ApiException.unavailable("This node is not part of a swarm");
     }
-    String nodeId = state.nodeId();
     runtime = null;
     state = null;
-    rt.stop(Duration.ofSeconds(15));
-    for (Engine.Container c : engine.list(nodeId)) {
+    if (joinEndpoint != null) {
+      joinEndpoint.unbind();
+      joinEndpoint = null;
+    }
+    rt.leave(Duration.ofSeconds(10));
+    for (Engine.Container c : engine.list(s.nodeId())) {
       engine.stopAndRemove(c.id(), 0);
     }
     deleteRecursively(swarmDir);
-    LOG.info("node {} left the swarm; its containers and swarm state are removed", nodeId);
+    LOG.info("node {} left the swarm; its containers and swarm state are removed", s.nodeId());
   }
 
-  void shutdown() {
+  synchronized void shutdown() {
     SwarmRuntime rt = runtime;
+    runtime = null;
     if (rt != null) {
       rt.stop(Duration.ofSeconds(15));
+    }
+  }
+
+  private void refuseIfInSwarm() {
+    if (runtime != null || state != null) {
+      throw ApiException.unavailable("This node is already part of a swarm. Use \"docker swarm leave\" to leave "
+          + "this swarm and join another one.");
     }
   }
 
@@ -137,8 +232,17 @@ final class LocalNode implements NodeControl {
   }
 
   @Override
+  public boolean isManager() {
+    NodeState s = state;
+    return s != null && s.manager() && runtime != null;
+  }
+
+  @Override
   public String localState() {
-    return runtime == null ? "inactive" : "active";
+    if (state == null) {
+      return "inactive";
+    }
+    return runtime == null ? "pending" : "active";
   }
 
   @Override
@@ -177,6 +281,14 @@ final class LocalNode implements NodeControl {
   @Override
   public String engineInfo() {
     return engine.rawInfo();
+  }
+
+  private void write(NodeState s) {
+    try {
+      s.write(swarmDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The address to advertise: the one given (an IP, without a port), else the API's own address. */

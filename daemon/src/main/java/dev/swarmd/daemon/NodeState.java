@@ -8,13 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * What this node needs to come back into its swarm after a restart, kept beside the journal as
  * dockerd keeps swarm/state.json. Written (synced, then renamed into place) before the swarm starts.
  */
-record NodeState(String nodeId, String advertiseHost, int listenPort, String availability) {
+record NodeState(String nodeId, String role, String advertiseHost, int listenPort, String availability,
+    List<String> seeds, String managerAddr) {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   static Optional<NodeState> read(Path swarmDir) throws IOException {
@@ -36,7 +38,7 @@ record NodeState(String nodeId, String advertiseHost, int listenPort, String ava
     Files.move(tmp, swarmDir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
   }
 
-  String managerAddr() {
-    return advertiseHost + ":" + listenPort;
+  boolean manager() {
+    return "manager".equals(role);
   }
 }

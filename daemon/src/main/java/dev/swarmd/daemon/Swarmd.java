@@ -59,7 +59,7 @@ public final class Swarmd implements Callable<Integer> {
     }
     Files.createDirectories(dataRoot);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "swarmd");
-    LocalNode node = new LocalNode(dataRoot.toAbsolutePath(), hostname, new DockerEngine(engine), api.getHost());
+    LocalNode node = new LocalNode(dataRoot.toAbsolutePath(), hostname, new DockerEngine(engine), api.getHost(), system);
     node.resume();
     ServerBinding binding = new ApiServer(system, node).bind(api.getHost(), api.getPort())
         .toCompletableFuture().get(30, TimeUnit.SECONDS);

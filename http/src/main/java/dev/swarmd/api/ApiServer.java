@@ -39,6 +39,9 @@ public final class ApiServer {
   static final String NO_SWARM = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm "
       + "join\" to connect this node to swarm and try again.";
 
+  static final String WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify "
+      + "cluster state. Please run this command on a manager node or promote the current node to a manager.";
+
   private final ActorSystem<?> system;
   private final NodeControl node;
 
@@ -106,10 +109,7 @@ public final class ApiServer {
           return done(SwarmEndpoints.leave(node, c));
         }
         if (n == 2 && m.equals("POST") && "join".equals(c.segment(1))) {
-          if (node.runtime().isPresent()) {
-            throw ApiException.unavailable(SwarmEndpoints.ALREADY_IN_SWARM);
-          }
-          throw new ApiException(501, "joining an existing swarm is not supported by swarmd yet");
+          return done(SwarmEndpoints.join(node, c));
         }
         if (n == 1 && m.equals("GET")) {
           return done(SwarmEndpoints.inspect(manager()));
@@ -176,7 +176,11 @@ public final class ApiServer {
   }
 
   private SwarmRuntime manager() {
-    return node.runtime().orElseThrow(() -> ApiException.unavailable(NO_SWARM));
+    SwarmRuntime rt = node.runtime().orElseThrow(() -> ApiException.unavailable(NO_SWARM));
+    if (!node.isManager()) {
+      throw ApiException.unavailable(WORKER);
+    }
+    return rt;
   }
 
   private static CompletionStage<Reply> done(Reply r) {
@@ -214,7 +218,7 @@ public final class ApiServer {
 
   /** The headers dockerd sends on every answer; the CLI reads them from the ping. */
   private HttpResponse withHeaders(HttpResponse r) {
-    String swarm = node.runtime().isPresent() ? "active/manager" : "inactive";
+    String swarm = node.runtime().isEmpty() ? node.localState() : node.isManager() ? "active/manager" : "active/worker";
     return r.addHeaders(List.of(
         RawHeader.create("Api-Version", SystemEndpoints.API_VERSION),
         RawHeader.create("Ostype", "linux"),

@@ -2,6 +2,7 @@ package dev.swarmd.api;
 
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.swarm.SwarmRuntime;
+import java.util.List;
 import java.util.Optional;
 
 /** This node's membership in a swarm, as the API needs it; the daemon implements it. */
@@ -10,8 +11,15 @@ public interface NodeControl {
   /** What `swarm init` asked, validated. availability: active|pause|drain. */
   record InitRequest(String listenAddr, String advertiseAddr, String availability, boolean forceNewCluster) {}
 
+  /** What `swarm join` asked. availability: active|pause|drain. */
+  record JoinRequest(String listenAddr, String advertiseAddr, List<String> remoteAddrs, String token,
+      String availability) {}
+
   /** The running swarm runtime, empty while the node is in no swarm. */
   Optional<SwarmRuntime> runtime();
+
+  /** Whether this node is the swarm's manager (and so may answer manager calls). */
+  boolean isManager();
 
   /** inactive, pending, active, error, locked (Docker's LocalNodeState). */
   String localState();
@@ -26,6 +34,9 @@ public interface NodeControl {
 
   /** Creates a swarm with this node as its manager; returns the node ID. */
   String init(InitRequest request);
+
+  /** Joins a swarm as a worker through a manager's join endpoint. */
+  void join(JoinRequest request);
 
   void leave(boolean force);
 

@@ -6,6 +6,7 @@ import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.swarm.SwarmRuntime;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -105,11 +106,25 @@ final class SwarmEndpoints {
     return ApiException.badRequest("rpc error: code = InvalidArgument desc = " + message);
   }
 
+  static Reply join(NodeControl node, Call call) {
+    Json.Reader r = new Json.Reader(call.json(), "JoinRequest");
+    String availability = r.string("Availability");
+    if (availability != null && !availability.isEmpty() && !Set.of("active", "pause", "drain").contains(availability)) {
+      throw ApiException.badRequest("invalid Availability: " + availability);
+    }
+    List<String> remotes = r.strings("RemoteAddrs");
+    node.join(new NodeControl.JoinRequest(r.string("ListenAddr"), r.string("AdvertiseAddr"),
+        remotes == null ? List.of() : remotes, r.string("JoinToken"),
+        availability == null || availability.isEmpty() ? "active" : availability));
+    LOG.info("joined a swarm as a worker, asked by {}", call.client());
+    return Reply.empty();
+  }
+
   static Reply leave(NodeControl node, Call call) {
-    if (node.runtime().isEmpty()) {
+    if (node.runtime().isEmpty() && node.localState().equals("inactive")) {
       throw ApiException.unavailable("This node is not part of a swarm");
     }
-    if (!call.flag("force")) {
+    if (node.isManager() && !call.flag("force")) {
       throw ApiException.unavailable("You are attempting to leave the swarm on a node that is participating as a "
           + "manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore "
           + "this message.");

@@ -56,13 +56,17 @@ final class SystemEndpoints {
   private static ObjectNode swarm(NodeControl node) {
     ObjectNode s = Json.object();
     Optional<SwarmRuntime> rt = node.runtime();
-    s.put("NodeID", rt.isPresent() ? node.nodeId() : "");
-    s.put("NodeAddr", rt.isPresent() ? node.nodeAddr() : "");
+    s.put("NodeID", node.nodeId());
+    s.put("NodeAddr", node.nodeAddr());
     s.put("LocalNodeState", node.localState());
-    s.put("ControlAvailable", rt.isPresent());
+    s.put("ControlAvailable", node.isManager());
     s.put("Error", "");
-    if (rt.isEmpty()) {
-      s.putNull("RemoteManagers");
+    if (rt.isEmpty() || !node.isManager()) {
+      if (node.managerAddr() == null) {
+        s.putNull("RemoteManagers");
+      } else {
+        s.putArray("RemoteManagers").addObject().put("NodeID", "").put("Addr", node.managerAddr());
+      }
       return s;
     }
     var view = rt.get().view();

@@ -48,4 +48,9 @@ public final class ManagerDispatcher implements Dispatcher {
   public void watch(Runnable onChange) {
     view.watch(onChange);
   }
+
+  @Override
+  public boolean synced() {
+    return true;
+  }
 }

@@ -23,6 +23,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.cluster.typed.Leave;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +42,21 @@ public final class SwarmRuntime {
   private final Entities entities;
   private final ManagerDispatcher dispatcher;
   private final String nodeId;
+  private final boolean manager;
 
-  private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort) {
+  private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort, boolean manager) {
     this.nodeId = nodeId;
+    this.manager = manager;
+    Path certs = swarmDir.resolve("certificates");
+    String tls = "pekko.remote.artery.ssl.rotating-keys-engine.";
     Config config = ConfigFactory.parseResources("swarmd-cluster.conf")
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(advertiseHost))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(clusterPort))
-        .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(List.of("manager", "node:" + nodeId)))
+        .withValue("pekko.cluster.roles",
+            ConfigValueFactory.fromIterable(List.of(manager ? "manager" : "worker", "node:" + nodeId)))
+        .withValue(tls + "key-file", ConfigValueFactory.fromAnyRef(certs.resolve(SwarmCa.NODE_KEY).toString()))
+        .withValue(tls + "cert-file", ConfigValueFactory.fromAnyRef(certs.resolve(SwarmCa.NODE_CERT).toString()))
+        .withValue(tls + "ca-cert-file", ConfigValueFactory.fromAnyRef(certs.resolve(SwarmCa.CA_CERT).toString()))
         .withFallback(Journal.config(swarmDir))
         .withFallback(ConfigFactory.load());
     this.system = ActorSystem.create(Behaviors.empty(), "swarm", config);
@@ -55,13 +65,29 @@ public final class SwarmRuntime {
   }
 
   /**
-   * Starts the node's cluster system, replays the journal into the view and starts the control
+   * Starts a manager's cluster system, replays the journal into the view and starts the control
    * loops. Completes when the API may serve from the view.
    */
-  public static CompletionStage<SwarmRuntime> start(Path swarmDir, String nodeId, String advertiseHost,
+  public static CompletionStage<SwarmRuntime> startManager(Path swarmDir, String nodeId, String advertiseHost,
       int clusterPort) {
-    SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort);
+    SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort, true);
     return rt.boot().thenApply(v -> rt);
+  }
+
+  /**
+   * Starts a worker's cluster system and joins the managers at seeds (pekko://swarm@host:port). A
+   * worker hosts no entity and reads no journal: its agent talks to the managers' dispatcher.
+   */
+  public static SwarmRuntime startWorker(Path swarmDir, String nodeId, String advertiseHost, int clusterPort,
+      List<String> seeds) {
+    SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort, false);
+    Cluster.get(rt.system).manager().tell(new JoinSeedNodes(
+        seeds.stream().map(org.apache.pekko.actor.AddressFromURIString::parse).toList()));
+    return rt;
+  }
+
+  public boolean manager() {
+    return manager;
   }
 
   private CompletionStage<Void> boot() {
@@ -82,7 +108,7 @@ public final class SwarmRuntime {
       sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock, view)).withRole("manager"));
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
-      system.systemActorOf(Membership.create(entities), "membership", org.apache.pekko.actor.typed.Props.empty());
+      system.systemActorOf(Membership.create(entities, view), "membership", org.apache.pekko.actor.typed.Props.empty());
       system.systemActorOf(ControlLoop.create(view, entities), "control-loop",
           org.apache.pekko.actor.typed.Props.empty());
     });
@@ -106,6 +132,18 @@ public final class SwarmRuntime {
 
   public ActorSystem<Void> system() {
     return system;
+  }
+
+  /** Leaves the cluster (so that the others see this node go at once), then stops. */
+  public void leave(Duration timeout) {
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.info("leave did not complete within {}; stopping", timeout);
+    }
+    stop(timeout);
   }
 
   public void stop(Duration timeout) {

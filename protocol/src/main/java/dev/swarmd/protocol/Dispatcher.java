@@ -15,4 +15,10 @@ public interface Dispatcher {
 
   /** Calls back (on any thread) whenever assignments may have changed. */
   void watch(Runnable onChange);
+
+  /**
+   * Whether the assignments are known: a worker's are not until the manager has sent them, and
+   * until then its agent must not take "no assignment" to mean "remove every container".
+   */
+  boolean synced();
 }

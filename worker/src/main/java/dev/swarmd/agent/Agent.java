@@ -88,6 +88,9 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   }
 
   private Behavior<Msg> poke() {
+    if (!dispatcher.synced()) {
+      return this;
+    }
     if (listing) {
       dirty = true;
       return this;
