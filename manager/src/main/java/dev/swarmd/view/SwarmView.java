@@ -126,7 +126,7 @@ public final class SwarmView {
   }
 
   /** Docker's lookup: full ID, then exact name, then unique ID prefix. */
-  public <T> Lookup<T> lookup(String ref, Map<String, T> byId, Function<T, List<String>> names) {
+  private <T> Lookup<T> lookup(String ref, Map<String, T> byId, Function<T, List<String>> names) {
     T exact = byId.get(ref);
     if (exact != null) {
       return Lookup.found(exact);
