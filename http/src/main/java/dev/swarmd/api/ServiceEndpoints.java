@@ -2,6 +2,7 @@ package dev.swarmd.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskState;
@@ -55,16 +56,23 @@ final class ServiceEndpoints {
         .forEach(s -> {
           ObjectNode o = ServiceJson.render(s, false);
           if (status) {
-            o.set("ServiceStatus", serviceStatus(s, rt.view().tasksOf(s.id())));
+            o.set("ServiceStatus", serviceStatus(rt.view(), s, rt.view().tasksOf(s.id())));
           }
           out.add(o);
         });
     return Reply.ok(out);
   }
 
-  /** As swarmkit's ListServiceStatuses: running tasks, and desired (replicas, or live global tasks). */
-  private static ObjectNode serviceStatus(ServiceEntity.State s, List<TaskEntity.State> tasks) {
-    long running = tasks.stream().filter(t -> t.state() == TaskState.RUNNING).count();
+  /**
+   * As swarmkit's ListServiceStatuses: running tasks, and desired (replicas, or live global tasks).
+   * A task counts as running while it is wanted and its node is up: one left on a node that went
+   * down has been replaced already.
+   */
+  private static ObjectNode serviceStatus(SwarmView view, ServiceEntity.State s, List<TaskEntity.State> tasks) {
+    long running = tasks.stream()
+        .filter(t -> t.state() == TaskState.RUNNING && t.desired() == TaskState.RUNNING)
+        .filter(t -> view.node(t.nodeId()).map(NodeEntity.State::ready).orElse(false))
+        .count();
     long desired = s.spec().mode().kind() == ServiceSpec.ModeKind.GLOBAL
         ? tasks.stream().filter(t -> t.desired() == TaskState.RUNNING).count()
         : s.spec().mode().replicas();

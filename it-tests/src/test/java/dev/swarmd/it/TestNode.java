@@ -22,6 +22,14 @@ import java.util.stream.Collectors;
 public final class TestNode implements AutoCloseable {
     public static final String API = "/v1.41";
 
+    /** Threads for {@link #startAll} and {@link #closeAll} (the common pool may have a single thread). */
+    private static final java.util.concurrent.ExecutorService PARALLEL =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "it-node-start-stop");
+                t.setDaemon(true);
+                return t;
+            });
+
     private final String label;
     private final String address;
     private final SwarmdProcess daemon;
@@ -116,6 +124,77 @@ public final class TestNode implements AutoCloseable {
             nodeId = cli.run("info", "--format", "{{.Swarm.NodeID}}").ok().stdout().trim();
         }
         return r;
+    }
+
+    /**
+     * {@code docker swarm <args...>} for a join (e.g. {@code join --token T 127.0.0.31:2377}, as a manager's
+     * join-token prints it); on success remembers the node ID (from `docker info`) as {@link #swarmInit()} does.
+     */
+    public CliResult swarmJoin(List<String> joinArgs) {
+        List<String> args = new java.util.ArrayList<>(List.of("swarm"));
+        args.addAll(joinArgs);
+        CliResult r = cli.run(args.toArray(String[]::new));
+        if (r.exitCode() == 0) {
+            swarmActive = true;
+            nodeId = cli.run("info", "--format", "{{.Swarm.NodeID}}").ok().stdout().trim();
+        }
+        return r;
+    }
+
+    /** The swarm state `docker info` reports: inactive, pending, active, ... */
+    public String localNodeState() {
+        return cli.run("info", "--format", "{{.Swarm.LocalNodeState}}").ok().stdout().trim();
+    }
+
+    /**
+     * Starts several daemons at once, as {@link #start(String, int)} does one by one (labels[i] on
+     * 127.0.0.{@code ns[i]}); if one of them cannot start, those that did are stopped again.
+     */
+    public static List<TestNode> startAll(List<String> labels, List<Integer> ns) {
+        if (labels.size() != ns.size()) {
+            throw new IllegalArgumentException(labels + " / " + ns);
+        }
+        List<java.util.concurrent.CompletableFuture<TestNode>> futures = new java.util.ArrayList<>();
+        for (int i = 0; i < labels.size(); i++) {
+            String label = labels.get(i);
+            int n = ns.get(i);
+            futures.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> start(label, n), PARALLEL));
+        }
+        List<TestNode> started = new java.util.ArrayList<>();
+        RuntimeException failure = null;
+        for (java.util.concurrent.CompletableFuture<TestNode> f : futures) {
+            try {
+                started.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re : e;
+                } else {
+                    failure.addSuppressed(e.getCause());
+                }
+            }
+        }
+        if (failure != null) {
+            closeAll(started);
+            throw failure;
+        }
+        return started;
+    }
+
+    /** Closes several nodes at once (each stop waits for its daemon); never throws for one that fails. */
+    public static void closeAll(List<TestNode> nodes) {
+        List<java.util.concurrent.CompletableFuture<Void>> futures = new java.util.ArrayList<>();
+        for (TestNode n : nodes) {
+            if (n != null) {
+                futures.add(java.util.concurrent.CompletableFuture.runAsync(n::close, PARALLEL));
+            }
+        }
+        for (java.util.concurrent.CompletableFuture<Void> f : futures) {
+            try {
+                f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                System.err.println("[it-tests] closing a node failed: " + e.getCause());
+            }
+        }
     }
 
     /** Runs the docker CLI and fails the test unless it exits 0. */
