@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.NodeSpec;
+import dev.swarmd.swarm.SwarmCa;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,8 +40,9 @@ final class NodeJson {
       engine.set("Labels", Json.MAPPER.valueToTree(d.engineLabels()));
     }
     engine.putArray("Plugins");
-    ObjectNode tls = desc.putObject("TLSInfo");
-    tls.put("TrustRoot", caCertPem == null ? "" : caCertPem);
+    if (caCertPem != null) {
+      desc.set("TLSInfo", Json.MAPPER.valueToTree(SwarmCa.tlsInfo(caCertPem)));
+    }
     ObjectNode status = o.putObject("Status");
     status.put("State", n.statusState());
     if (n.statusMessage() != null) {

@@ -1,6 +1,7 @@
 package dev.swarmd.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
 
 /** The swarm object in Docker's JSON (GET /swarm, and /info's Swarm.Cluster without tokens). */
@@ -28,8 +29,7 @@ final class SwarmJson {
     spec.putObject("CAConfig").put("NodeCertExpiry", set.nodeCertExpiry());
     spec.putObject("TaskDefaults");
     spec.putObject("EncryptionConfig").put("AutoLockManagers", false);
-    ObjectNode tls = o.putObject("TLSInfo");
-    tls.put("TrustRoot", s.caCertPem());
+    o.set("TLSInfo", Json.MAPPER.valueToTree(SwarmCa.tlsInfo(s.caCertPem())));
     o.put("RootRotationInProgress", false);
     o.putArray("DefaultAddrPool").add("10.0.0.0/8");
     o.put("SubnetSize", 24);

@@ -19,7 +19,9 @@ import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
+import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -116,6 +118,22 @@ public final class SwarmCa {
       return pem(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(key)));
     } catch (IOException | OperatorCreationException e) {
       throw new IllegalStateException("cannot sign a node certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Docker's TLSInfo for a CA certificate: the DER of its subject and of its public key, base64
+   * (Go's encoding of []byte), as `docker node inspect` and `docker info` show them.
+   */
+  public static Map<String, String> tlsInfo(String caCertPem) {
+    try {
+      X509CertificateHolder ca = (X509CertificateHolder) new PEMParser(new StringReader(caCertPem)).readObject();
+      Base64.Encoder b64 = Base64.getEncoder();
+      return Map.of("TrustRoot", caCertPem,
+          "CertIssuerSubject", b64.encodeToString(ca.getSubject().getEncoded()),
+          "CertIssuerPublicKey", b64.encodeToString(ca.getSubjectPublicKeyInfo().getEncoded()));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the CA certificate: " + e.getMessage(), e);
     }
   }
 
