@@ -242,7 +242,8 @@ final class LocalNode implements NodeControl {
     if (state == null) {
       return "inactive";
     }
-    return runtime == null ? "pending" : "active";
+    SwarmRuntime rt = runtime;
+    return rt == null || !rt.up() ? "pending" : "active";
   }
 
   @Override

@@ -90,6 +90,11 @@ public final class SwarmRuntime {
     return manager;
   }
 
+  /** Whether this node is an up member of its swarm's cluster (a worker is not until it has joined). */
+  public boolean up() {
+    return Cluster.get(system).selfMember().status() == org.apache.pekko.cluster.MemberStatus.up();
+  }
+
   private CompletionStage<Void> boot() {
     long t0 = System.nanoTime();
     return Journal.history(system).thenAccept(events -> {
