@@ -150,7 +150,7 @@ final class LocalNode implements NodeControl {
   private void registerSelf(SwarmRuntime rt, NodeState s) {
     NodeSpec spec = new NodeSpec(null, Map.of(), "manager", s.availability());
     NodeEntity.Reply reg = await(rt.entities().node(s.nodeId(), reply -> new NodeEntity.Register(spec, describe(),
-        s.advertiseHost(), s.managerAddr(), Cause.loop("node " + s.nodeId(), "node started"), reply)));
+        s.advertiseHost(), s.managerAddr(), "ready", Cause.loop("node " + s.nodeId(), "node started"), reply)));
     if (reg.failure() != null) {
       rt.stop(Duration.ofSeconds(10));
       throw new IllegalStateException(reg.failure().message());

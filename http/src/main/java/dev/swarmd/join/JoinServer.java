@@ -113,7 +113,7 @@ public final class JoinServer {
         Duration.ofNanos(swarm.settings().nodeCertExpiry()));
     NodeSpec spec = new NodeSpec(null, Map.of(), "worker", availability);
     Cause cause = Cause.loop("join", "worker " + req.description().hostname() + " at " + req.addr());
-    return rt.entities().node(nodeId, r -> new NodeEntity.Register(spec, req.description(), req.addr(), null, cause, r))
+    return rt.entities().node(nodeId, r -> new NodeEntity.Register(spec, req.description(), req.addr(), null, "unknown", cause, r))
         .thenApply(r -> {
           if (r.failure() != null) {
             return error(500, r.failure().message());

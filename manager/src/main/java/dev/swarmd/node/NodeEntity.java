@@ -29,9 +29,12 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Sent by a node when it joins or starts: creates the node or refreshes its description. */
+  /**
+   * Creates the node or refreshes its description. status is the new node's: "ready" for a node
+   * registering itself, "unknown" for one the join endpoint admits before it is a cluster member.
+   */
   public record Register(
-      NodeSpec spec, NodeDescription description, String addr, String managerAddr, Cause cause,
+      NodeSpec spec, NodeDescription description, String addr, String managerAddr, String status, Cause cause,
       ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -51,7 +54,8 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
     Stamp stamp();
   }
 
-  public record Registered(NodeSpec spec, NodeDescription description, String addr, String managerAddr, Stamp stamp)
+  public record Registered(NodeSpec spec, NodeDescription description, String addr, String managerAddr,
+      String status, Stamp stamp)
       implements Event {}
 
   public record DescriptionChanged(NodeDescription description, String addr, String managerAddr, Stamp stamp)
@@ -84,8 +88,7 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
     public State apply(Event event) {
       Stamp st = event.stamp();
       if (event instanceof Registered r) {
-        // A node registers itself, so it is up when it does.
-        return new State(id, true, r.spec(), r.description(), r.addr(), r.managerAddr(), "ready", null,
+        return new State(id, true, r.spec(), r.description(), r.addr(), r.managerAddr(), r.status(), null,
             st.index(), st.at(), st.at());
       }
       if (event instanceof DescriptionChanged d) {
@@ -146,7 +149,7 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
       if (s.version() > 0) {
         return refuse(c.replyTo(), Failure.Kind.PRECONDITION, "node " + id + " was removed from the swarm");
       }
-      return persist(new Registered(c.spec(), c.description(), c.addr(), c.managerAddr(),
+      return persist(new Registered(c.spec(), c.description(), c.addr(), c.managerAddr(), c.status(),
           Stamp.next(clock, c.cause())), c.replyTo());
     }
     if (Objects.equals(s.description(), c.description()) && Objects.equals(s.addr(), c.addr())

@@ -57,7 +57,7 @@ class NodeEntityTest {
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> register(NodeDescription d, String addr) {
-    return es.runCommand(r -> new NodeEntity.Register(SPEC, d, addr, addr + ":2377", STARTED, r));
+    return es.runCommand(r -> new NodeEntity.Register(SPEC, d, addr, addr + ":2377", "ready", STARTED, r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> updateSpec(NodeSpec spec, long expectedVersion) {

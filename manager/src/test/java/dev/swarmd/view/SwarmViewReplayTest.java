@@ -101,9 +101,9 @@ class SwarmViewReplayTest {
     rec.swarm(swarm, r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), "PEM", "SWMTKN-w",
         "SWMTKN-m", CAUSE, r));
     rec.node("node1", node1, r -> new NodeEntity.Register(Fixtures.nodeSpec("manager", "active", Map.of()),
-        Fixtures.description("h1"), "10.0.0.1", null, CAUSE, r));
+        Fixtures.description("h1"), "10.0.0.1", null, "ready", CAUSE, r));
     rec.node("node2", node2, r -> new NodeEntity.Register(Fixtures.nodeSpec("worker", "active", Map.of()),
-        Fixtures.description("h2"), "10.0.0.2", null, CAUSE, r));
+        Fixtures.description("h2"), "10.0.0.2", null, "ready", CAUSE, r));
     ServiceSpec webSpec = Fixtures.replicated("web", 1);
     long webVersion = rec.service("svcweb", web, r -> new ServiceEntity.Create(webSpec, CAUSE, r)).version();
     rec.service("svcdb", db, r -> new ServiceEntity.Create(Fixtures.replicated("db", 1), CAUSE, r));
