@@ -239,6 +239,11 @@ public final class Orchestrator {
     if (node != null && !node.ready()) {
       return "node " + node.statusState();
     }
+    // As swarmkit's constraint enforcer: a node whose labels changed may no longer fit the task.
+    if (node != null && !Constraint.parseAll(placementConstraints(t.definition().spec())).stream()
+        .allMatch(c -> c.matches(node))) {
+      return "node no longer satisfies the constraints";
+    }
     return null;
   }
 

@@ -171,6 +171,16 @@ class OrchestratorTest {
     }
 
     @Test
+    void aTaskOnANodeThatNoLongerSatisfiesItsConstraintsIsReplaced() {
+      ServiceSpec.TaskSpec eu = new ServiceSpec.TaskSpec(web.spec().task().container(), null,
+          new ServiceSpec.Placement(List.of("node.labels.zone==eu"), 0), null, 0);
+      ServiceEntity.State constrained = service("svc-web", replicated("web", 1, eu), 12);
+      TaskEntity.State running = task("t1", constrained).slot(1).on("n1").state(TaskState.RUNNING).build();
+
+      assertEquals(Set.of("shutdown t1"), summary(reconcile(List.of(constrained), List.of(N1), List.of(running))));
+    }
+
+    @Test
     void aSpecChangeMarksTheServiceUpdatingUntilEveryTaskRunsTheNewSpec() {
       ServiceEntity.State updated = service("svc-web", replicated("web", 1, taskSpec("nginx:2")), 12);
       TaskEntity.State old = task("t1", web).slot(1).on("n1").build();
