@@ -25,7 +25,7 @@ public final class Swarmd implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Swarmd.class);
 
   @Option(names = {"-H", "--host"}, paramLabel = "tcp://ADDR:PORT",
-      description = "Where the Docker API listens (default: ${DEFAULT-VALUE}).")
+      description = "Where the Docker API listens, a loopback address (default: ${DEFAULT-VALUE}).")
   String host = "tcp://127.0.0.1:2375";
 
   @Option(names = "--data-root", paramLabel = "DIR",
@@ -85,6 +85,15 @@ public final class Swarmd implements Callable<Integer> {
     if (!"tcp".equals(u.getScheme()) || u.getHost() == null || u.getPort() < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "invalid -H " + h + ": expected tcp://ADDR:PORT");
+    }
+    // The API has no TLS yet, and whoever reaches it controls the engine: loopback only.
+    try {
+      if (!InetAddress.getByName(u.getHost()).isLoopbackAddress()) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "-H " + h
+            + ": the Docker API is served on loopback addresses only until it supports TLS");
+      }
+    } catch (java.net.UnknownHostException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "invalid -H " + h + ": unknown host");
     }
     return u;
   }
