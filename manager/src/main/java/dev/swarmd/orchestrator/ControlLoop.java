@@ -126,6 +126,10 @@ public final class ControlLoop extends AbstractBehavior<ControlLoop.Msg> {
       getContext().getLog().info("service {} update status {}", u.serviceId(), u.status().state());
       return entities.service(u.serviceId(), r -> new ServiceEntity.SetUpdateStatus(u.status(), cause, r));
     }
+    if (a instanceof Orchestrator.AutoRollback r) {
+      getContext().getLog().info("service {} rolls back: {}", r.serviceId(), r.reason());
+      return entities.service(r.serviceId(), reply -> new ServiceEntity.AutoRollback(r.taskId(), cause, reply));
+    }
     Orchestrator.DeleteTask d = (Orchestrator.DeleteTask) a;
     return entities.task(d.taskId(), r -> new TaskEntity.Delete(cause, r));
   }

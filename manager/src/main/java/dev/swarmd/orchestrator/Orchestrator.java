@@ -7,6 +7,7 @@ import dev.swarmd.protocol.TaskState;
 import dev.swarmd.scheduler.Constraint;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.task.TaskEntity;
+import dev.swarmd.update.Updater;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ public final class Orchestrator {
 
   public record SetUpdateStatus(String serviceId, ServiceEntity.UpdateStatus status, String reason)
       implements Action {}
+
+  /** FailureAction rollback: back to the previous spec, because the new one's task failed. */
+  public record AutoRollback(String serviceId, String taskId, String reason) implements Action {}
 
   private final Collection<ServiceEntity.State> services;
   private final Map<String, NodeEntity.State> nodes;
@@ -85,8 +89,20 @@ public final class Orchestrator {
     Map<Integer, List<TaskEntity.State>> bySlot =
         tasks.stream().collect(Collectors.groupingBy(t -> t.definition().slot()));
     long replicas = s.spec().mode().replicas();
+    Updater.Plan plan = Updater.plan(s, bySlot, now);
+    if (plan.failure() != null) {
+      Updater.Failure f = plan.failure();
+      ServiceEntity.UpdateStatus u = s.updateStatus();
+      if (f.action().equals("rollback")) {
+        actions.add(new AutoRollback(s.id(), f.taskId(), "task " + f.taskId() + " of the new spec failed"));
+      } else {
+        actions.add(new SetUpdateStatus(s.id(), f.status(u == null ? now : u.startedAt(), now),
+            "task " + f.taskId() + " of the new spec failed"));
+      }
+    }
     for (int slot = 1; slot <= replicas; slot++) {
-      reconcileSlot(s, slot, null, bySlot.getOrDefault(slot, List.of()));
+      reconcileSlot(s, slot, null, bySlot.getOrDefault(slot, List.of()), plan.slots().contains(slot),
+          plan.startFirst());
     }
     bySlot.forEach((slot, slotTasks) -> {
       if (slot > replicas) {
@@ -110,7 +126,7 @@ public final class Orchestrator {
       // A paused node keeps what it runs but takes no new global task.
       boolean mayCreate = "active".equals(n.spec().availability()) || hasLive;
       if (eligible && mayCreate) {
-        reconcileSlot(s, 0, n.id(), nodeTasks);
+        reconcileSlot(s, 0, n.id(), nodeTasks, true, false);
       } else {
         nodeTasks.stream().filter(t -> !t.desired().terminal())
             .forEach(t -> actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, "node not eligible")));
@@ -124,21 +140,43 @@ public final class Orchestrator {
     });
   }
 
-  /** One slot (replicated) or one node (global, nodeId set): keep exactly one live, current task. */
-  private void reconcileSlot(ServiceEntity.State s, int slot, String nodeId, List<TaskEntity.State> slotTasks) {
+  /**
+   * One slot (replicated) or one node (global, nodeId set): keep exactly one live task. A task of an
+   * older spec stays until the updater picks its slot (replace); then it is stopped before its
+   * replacement starts, or, start-first, after its replacement runs.
+   */
+  private void reconcileSlot(ServiceEntity.State s, int slot, String nodeId, List<TaskEntity.State> slotTasks,
+      boolean replace, boolean startFirst) {
     List<TaskEntity.State> live = new ArrayList<>();
+    TaskEntity.State outgoing = null;
     boolean stopping = stillStopping(slotTasks);
     for (TaskEntity.State t : slotTasks) {
       if (t.desired().terminal()) {
         continue;
       }
       String why = replaceReason(s, t);
+      if (why == null && !current(s, t) && replace) {
+        if (startFirst) {
+          outgoing = t;
+          continue;
+        }
+        why = "service updated";
+      }
       if (why == null) {
         live.add(t);
         continue;
       }
       actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, why));
       stopping |= stopsOnReadyNode(t);
+    }
+    if (outgoing != null) {
+      boolean replacementRuns = live.stream().anyMatch(t -> current(s, t) && t.state() == TaskState.RUNNING);
+      if (replacementRuns) {
+        actions.add(new SetDesired(outgoing.id(), TaskState.SHUTDOWN, "service updated (start-first)"));
+      } else if (live.isEmpty()) {
+        actions.add(new CreateTask(Ids.newId(), new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId,
+            s.spec().task(), s.version(), TaskState.RUNNING, null), "service updated (start-first)"));
+      }
     }
     live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
     for (TaskEntity.State extra : live.subList(Math.min(1, live.size()), live.size())) {
@@ -225,9 +263,6 @@ public final class Orchestrator {
   private String replaceReason(ServiceEntity.State s, TaskEntity.State t) {
     if (t.state().terminal()) {
       return "task " + t.state().apiName();
-    }
-    if (!current(s, t)) {
-      return "service updated";
     }
     NodeEntity.State node = t.nodeId() == null ? null : nodes.get(t.nodeId());
     if (t.nodeId() != null && node == null) {

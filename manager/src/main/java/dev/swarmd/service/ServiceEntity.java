@@ -39,6 +39,9 @@ public final class ServiceEntity
 
   public record Remove(Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
+  /** FailureAction rollback: the updater saw failedTaskId (of the current spec) fail. */
+  public record AutoRollback(String failedTaskId, Cause cause, ActorRef<Reply> replyTo) implements Command {}
+
   /** From the orchestrator: how the rollout of the current spec goes (Docker's UpdateStatus). */
   public record SetUpdateStatus(UpdateStatus status, Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
@@ -130,6 +133,7 @@ public final class ServiceEntity
         .onCommand(Rollback.class, this::onRollback)
         .onCommand(Remove.class, this::onRemove)
         .onCommand(SetUpdateStatus.class, this::onSetUpdateStatus)
+        .onCommand(AutoRollback.class, this::onAutoRollback)
         .onCommand(Get.class, (s, c) -> reply(c.replyTo(), s))
         .build();
   }
@@ -173,6 +177,24 @@ public final class ServiceEntity
       return notFound(c.replyTo());
     }
     return persist(new Removed(Stamp.next(clock, c.cause())), c.replyTo());
+  }
+
+  private Effect<Event, State> onAutoRollback(State s, AutoRollback c) {
+    if (!s.exists()) {
+      return notFound(c.replyTo());
+    }
+    Stamp stamp = Stamp.next(clock, c.cause());
+    String why = "failure or early termination of task " + c.failedTaskId();
+    if (s.previousSpec() == null) {
+      UpdateStatus paused = new UpdateStatus("paused", startedAt(s, stamp), null, "update paused due to " + why);
+      return persist(new UpdateStatusChanged(paused, stamp), c.replyTo());
+    }
+    UpdateStatus rolling = new UpdateStatus("rollback_started", stamp.at(), null, "update rolled back due to " + why);
+    return persist(new Updated(s.previousSpec(), s.spec(), rolling, stamp), c.replyTo());
+  }
+
+  private static Instant startedAt(State s, Stamp stamp) {
+    return s.updateStatus() != null && s.updateStatus().startedAt() != null ? s.updateStatus().startedAt() : stamp.at();
   }
 
   private Effect<Event, State> onSetUpdateStatus(State s, SetUpdateStatus c) {

@@ -142,6 +142,30 @@ class ServiceEntityTest {
   }
 
   @Test
+  void aFailedUpdateRollsBackToThePreviousSpecAndSaysWhy() {
+    long version = create(WEB).state().version();
+    update(WEB_V2, version);
+
+    var result = es.<Reply>runCommand(r -> new ServiceEntity.AutoRollback("task1", CAUSE, r));
+
+    assertEquals(WEB, result.state().spec());
+    assertEquals(WEB_V2, result.state().previousSpec());
+    assertEquals("rollback_started", result.state().updateStatus().state());
+    assertEquals("update rolled back due to failure or early termination of task task1",
+        result.state().updateStatus().message());
+  }
+
+  @Test
+  void aFailedUpdateWithNothingToRollBackToPauses() {
+    create(WEB);
+
+    var result = es.<Reply>runCommand(r -> new ServiceEntity.AutoRollback("task1", CAUSE, r));
+
+    assertEquals(WEB, result.state().spec());
+    assertEquals("paused", result.state().updateStatus().state());
+  }
+
+  @Test
   void rollbackWithoutPreviousSpecIsAPreconditionFailure() {
     long version = create(WEB).state().version();
 
