@@ -64,7 +64,6 @@ public final class Updater {
     for (int slot = 1; slot <= replicas; slot++) {
       TaskEntity.State liveCurrent = null;
       boolean oldLive = false;
-      boolean oldStopping = false;
       for (TaskEntity.State t : bySlot.getOrDefault(slot, List.of())) {
         boolean current = Objects.equals(t.definition().spec(), s.spec().task());
         if (current && !t.createdAt().isBefore(started)
@@ -76,8 +75,6 @@ public final class Updater {
           liveCurrent = t;
         } else if (!current && !t.desired().terminal()) {
           oldLive = true;
-        } else if (!current && !t.state().terminal() && t.state().atLeast(TaskState.ASSIGNED)) {
-          oldStopping = true;
         }
       }
       if (liveCurrent != null) {
@@ -89,7 +86,8 @@ public final class Updater {
         }
       } else if (oldLive) {
         dirty.add(slot);
-      } else if (oldStopping) {
+      } else {
+        // Its old task stopping, or stopped and its replacement not created yet: still this batch's.
         inFlight++;
       }
     }

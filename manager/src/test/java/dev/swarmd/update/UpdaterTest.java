@@ -82,6 +82,16 @@ class UpdaterTest {
   }
 
   @Test
+  void aSlotBetweenItsOldTaskStoppingAndItsReplacementBeingCreatedCountsAsInFlight() {
+    ServiceEntity.State s = v2(1, 0, "pause", "stop-first");
+    List<TaskEntity.State> tasks = oldTasks();
+    tasks.removeIf(t -> t.id().equals("old1"));
+    tasks.add(task("old1", V1).slot(1).on("n1").desired(TaskState.SHUTDOWN).state(TaskState.SHUTDOWN).build());
+
+    assertEquals(Set.of(), Updater.plan(s, bySlot(tasks), START).slots());
+  }
+
+  @Test
   void theDelayRunsFromTheLastReplacementRunning() {
     ServiceEntity.State s = v2(1, 10, "pause", "stop-first");
     List<TaskEntity.State> tasks = oldTasks();
