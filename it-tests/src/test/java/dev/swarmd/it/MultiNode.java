@@ -64,6 +64,11 @@ public final class MultiNode {
             Table t = nodeLs(manager);
             assertEquals(status, row(t, node.hostname()).get("STATUS"), t.toString());
         });
+        if (status.equals("Ready")) {
+            // the manager sees a member up a gossip round before the member itself does
+            Eventually.await(node.hostname() + " sees itself active", () ->
+                    assertEquals("active", node.localNodeState()));
+        }
     }
 
     /** Running containers of {@code service} per node hostname (every given node has an entry, maybe empty). */

@@ -90,9 +90,14 @@ public final class SwarmRuntime {
     return manager;
   }
 
-  /** Whether this node is an up member of its swarm's cluster (a worker is not until it has joined). */
+  /**
+   * Whether this node is an up member of its swarm's cluster (a worker is not until it has joined);
+   * weakly up counts, as the managers count it ready.
+   */
   public boolean up() {
-    return Cluster.get(system).selfMember().status() == org.apache.pekko.cluster.MemberStatus.up();
+    org.apache.pekko.cluster.MemberStatus status = Cluster.get(system).selfMember().status();
+    return status == org.apache.pekko.cluster.MemberStatus.up()
+        || status == org.apache.pekko.cluster.MemberStatus.weaklyUp();
   }
 
   private CompletionStage<Void> boot() {
