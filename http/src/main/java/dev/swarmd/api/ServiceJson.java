@@ -25,6 +25,7 @@ public final class ServiceJson {
   static final long MAX_REPLICAS = 10_000;
   private static final long DEFAULT_GRACE = Duration.ofSeconds(10).toNanos();
   private static final long DEFAULT_DELAY = Duration.ofSeconds(5).toNanos();
+  private static final long MIN_HEALTH_DURATION = Duration.ofMillis(1).toNanos();
   private static final Set<String> FAILURE_ACTIONS = Set.of("pause", "continue", "rollback");
   private static final Set<String> ORDERS = Set.of("stop-first", "start-first");
   private static final Set<String> CONDITIONS = Set.of("none", "on-failure", "any");
@@ -58,7 +59,7 @@ public final class ServiceJson {
     if (tt.has("PluginSpec") || tt.has("NetworkAttachmentSpec")) {
       throw invalid("TaskSpec: only container tasks are supported");
     }
-    unsupported(cs, "ContainerSpec", "Mounts", "Secrets", "Configs", "Healthcheck", "CapabilityAdd",
+    unsupported(cs, "ContainerSpec", "Mounts", "Secrets", "Configs", "CapabilityAdd",
         "CapabilityDrop", "Sysctls", "Ulimits", "Privileges", "Groups", "Hosts");
     unsupported(tt, "TaskTemplate", "Networks", "LogDriver");
     String image = cs.string("Image");
@@ -72,10 +73,47 @@ public final class ServiceJson {
     ServiceSpec.ContainerSpec container = new ServiceSpec.ContainerSpec(image, orEmpty(cs.stringMap("Labels")),
         cs.strings("Command"), cs.strings("Args"), cs.strings("Env"), cs.string("Dir"), cs.string("User"),
         cs.string("Hostname"), Boolean.TRUE.equals(cs.bool("TTY")), Boolean.TRUE.equals(cs.bool("OpenStdin")),
-        cs.bool("Init"), grace, cs.string("StopSignal"));
+        cs.bool("Init"), grace, cs.string("StopSignal"), parseHealth(cs.object("Healthcheck")));
     return new ServiceSpec.TaskSpec(container, parseRestart(tt.object("RestartPolicy")),
         parsePlacement(tt.object("Placement")), parseResources(tt.object("Resources")),
         orZero(tt.integer("ForceUpdate", true)));
+  }
+
+  /** Validated as swarmkit does: durations of 0 (inherit) or at least 1 ms, retries not negative. */
+  private static ServiceSpec.HealthConfig parseHealth(Json.Reader h) {
+    if (!h.present()) {
+      return null;
+    }
+    List<String> test = orEmpty(h.strings("Test"));
+    if (!test.isEmpty() && !Set.of("NONE", "CMD", "CMD-SHELL").contains(test.get(0))) {
+      throw invalid("ContainerSpec: Healthcheck.Test must start with NONE, CMD or CMD-SHELL, got \"" + test.get(0)
+          + "\"");
+    }
+    boolean noCommand = test.size() == 1 && !test.get(0).equals("NONE");
+    if (noCommand || (!test.isEmpty() && test.get(0).equals("CMD-SHELL") && test.size() != 2)) {
+      throw invalid("ContainerSpec: Healthcheck.Test " + test + " has no command to run");
+    }
+    long interval = healthDuration(h, "Interval");
+    long timeout = healthDuration(h, "Timeout");
+    long startPeriod = healthDuration(h, "StartPeriod");
+    long startInterval = healthDuration(h, "StartInterval");
+    Long retries = h.integer("Retries", false);
+    if (retries != null && retries < 0) {
+      throw invalid("ContainerSpec: Retries in HealthConfig cannot be negative");
+    }
+    if (retries != null && retries > Integer.MAX_VALUE) {
+      throw invalid("ContainerSpec: Retries in HealthConfig is too large");
+    }
+    return new ServiceSpec.HealthConfig(test, interval, timeout, startPeriod, startInterval,
+        retries == null ? 0 : retries.intValue());
+  }
+
+  private static long healthDuration(Json.Reader h, String key) {
+    Long v = h.integer(key, false);
+    if (v != null && v != 0 && v < MIN_HEALTH_DURATION) {
+      throw invalid("ContainerSpec: " + key + " in HealthConfig cannot be less than 1ms");
+    }
+    return orZero(v);
   }
 
   private static ServiceSpec.RestartPolicy parseRestart(Json.Reader r) {
@@ -292,6 +330,9 @@ public final class ServiceJson {
       cs.put("Init", c.init());
     }
     putString(cs, "StopSignal", c.stopSignal());
+    if (c.healthcheck() != null) {
+      cs.set("Healthcheck", health(c.healthcheck()));
+    }
     Long grace = c.stopGracePeriod() != null ? c.stopGracePeriod() : insertDefaults ? DEFAULT_GRACE : null;
     if (grace != null) {
       cs.put("StopGracePeriod", grace);
@@ -334,6 +375,19 @@ public final class ServiceJson {
     }
     tt.put("ForceUpdate", t.forceUpdate());
     tt.put("Runtime", "container");
+  }
+
+  private static ObjectNode health(ServiceSpec.HealthConfig h) {
+    ObjectNode o = Json.object();
+    if (!h.test().isEmpty()) {
+      o.set("Test", Json.MAPPER.valueToTree(h.test()));
+    }
+    putPositive(o, "Interval", h.interval());
+    putPositive(o, "Timeout", h.timeout());
+    putPositive(o, "StartPeriod", h.startPeriod());
+    putPositive(o, "StartInterval", h.startInterval());
+    putPositive(o, "Retries", h.retries());
+    return o;
   }
 
   private static ObjectNode updatePolicy(ServiceSpec.UpdatePolicy u) {

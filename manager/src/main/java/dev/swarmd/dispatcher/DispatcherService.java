@@ -117,7 +117,8 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
       return false;
     }
     for (var m : Cluster.get(getContext().getSystem()).state().getMembers()) {
-      if (m.address().equals(address) && m.getRoles().contains("node:" + nodeId) && m.status() == MemberStatus.up()) {
+      boolean up = m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp();
+      if (m.address().equals(address) && m.getRoles().contains("node:" + nodeId) && up) {
         return true;
       }
     }

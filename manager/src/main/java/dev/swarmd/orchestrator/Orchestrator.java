@@ -26,7 +26,6 @@ import java.util.stream.Collectors;
  */
 public final class Orchestrator {
   static final long DEFAULT_RESTART_DELAY = Duration.ofSeconds(5).toNanos();
-  static final long DEFAULT_MONITOR = Duration.ofSeconds(5).toNanos();
 
   public sealed interface Action {
     String reason();
@@ -89,17 +88,9 @@ public final class Orchestrator {
     Map<Integer, List<TaskEntity.State>> bySlot =
         tasks.stream().collect(Collectors.groupingBy(t -> t.definition().slot()));
     long replicas = s.spec().mode().replicas();
-    Updater.Plan plan = Updater.plan(s, bySlot, now);
-    if (plan.failure() != null) {
-      Updater.Failure f = plan.failure();
-      ServiceEntity.UpdateStatus u = s.updateStatus();
-      if (f.action().equals("rollback")) {
-        actions.add(new AutoRollback(s.id(), f.taskId(), "task " + f.taskId() + " of the new spec failed"));
-      } else {
-        actions.add(new SetUpdateStatus(s.id(), f.status(u == null ? now : u.startedAt(), now),
-            "task " + f.taskId() + " of the new spec failed"));
-      }
-    }
+    List<Integer> slots = java.util.stream.IntStream.rangeClosed(1, (int) replicas).boxed().toList();
+    Updater.Plan<Integer> plan = Updater.plan(s, slots, bySlot, now);
+    updateFailed(s, plan.failure());
     for (int slot = 1; slot <= replicas; slot++) {
       reconcileSlot(s, slot, null, bySlot.getOrDefault(slot, List.of()), plan.slots().contains(slot),
           plan.startFirst());
@@ -113,20 +104,43 @@ public final class Orchestrator {
     });
   }
 
+  private void updateFailed(ServiceEntity.State s, Updater.Failure f) {
+    if (f == null) {
+      return;
+    }
+    ServiceEntity.UpdateStatus u = s.updateStatus();
+    if (f.action().equals("rollback")) {
+      actions.add(new AutoRollback(s.id(), f.taskId(), "task " + f.taskId() + " of the new spec failed"));
+    } else {
+      actions.add(new SetUpdateStatus(s.id(), f.status(u == null ? now : u.startedAt(), now),
+          "task " + f.taskId() + " of the new spec failed"));
+    }
+  }
+
+  /** One task per eligible node; an update replaces them node by node as the updater says, as for slots. */
   private void reconcileGlobal(ServiceEntity.State s, List<TaskEntity.State> tasks) {
     Map<String, List<TaskEntity.State>> byNode = tasks.stream()
         .filter(t -> t.nodeId() != null)
         .collect(Collectors.groupingBy(TaskEntity.State::nodeId));
     List<Constraint> constraints = Constraint.parseAll(placementConstraints(s.spec().task()));
+    List<String> wanted = new ArrayList<>();
     for (NodeEntity.State n : nodes.values()) {
       boolean eligible = n.ready() && !"drain".equals(n.spec().availability())
           && constraints.stream().allMatch(c -> c.matches(n));
-      List<TaskEntity.State> nodeTasks = byNode.getOrDefault(n.id(), List.of());
-      boolean hasLive = nodeTasks.stream().anyMatch(t -> !t.desired().terminal());
+      boolean hasLive = byNode.getOrDefault(n.id(), List.of()).stream().anyMatch(t -> !t.desired().terminal());
       // A paused node keeps what it runs but takes no new global task.
       boolean mayCreate = "active".equals(n.spec().availability()) || hasLive;
       if (eligible && mayCreate) {
-        reconcileSlot(s, 0, n.id(), nodeTasks, true, false);
+        wanted.add(n.id());
+      }
+    }
+    wanted.sort(Comparator.naturalOrder());
+    Updater.Plan<String> plan = Updater.plan(s, wanted, byNode, now);
+    updateFailed(s, plan.failure());
+    for (NodeEntity.State n : nodes.values()) {
+      List<TaskEntity.State> nodeTasks = byNode.getOrDefault(n.id(), List.of());
+      if (wanted.contains(n.id())) {
+        reconcileSlot(s, 0, n.id(), nodeTasks, plan.slots().contains(n.id()), plan.startFirst());
       } else {
         nodeTasks.stream().filter(t -> !t.desired().terminal())
             .forEach(t -> actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, "node not eligible")));
@@ -243,7 +257,7 @@ public final class Orchestrator {
   private boolean rolledOut(ServiceEntity.State s, List<TaskEntity.State> tasks) {
     boolean rollback = s.updateStatus() != null && s.updateStatus().state().startsWith("rollback");
     ServiceSpec.UpdatePolicy policy = rollback ? s.spec().rollback() : s.spec().update();
-    long monitor = policy == null || policy.monitor() == 0 ? DEFAULT_MONITOR : policy.monitor();
+    long monitor = policy == null || policy.monitor() == 0 ? Updater.DEFAULT_MONITOR : policy.monitor();
     if (policy != null && policy.delay() >= monitor) {
       monitor = policy.delay() + Duration.ofSeconds(1).toNanos();
     }

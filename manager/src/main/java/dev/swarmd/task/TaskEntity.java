@@ -81,6 +81,7 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
 
   public record Deleted(Stamp stamp) implements Event {}
 
+  /** runningAt: when the task was first reported running (null until then), for the updater's Monitor window. */
   public record State(
       String id,
       boolean exists,
@@ -90,29 +91,34 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
       Status status,
       long version,
       Instant createdAt,
-      Instant updatedAt)
+      Instant updatedAt,
+      Instant runningAt)
       implements CborSerializable {
 
     public static State empty(String id) {
-      return new State(id, false, null, null, null, null, 0, null, null);
+      return new State(id, false, null, null, null, null, 0, null, null, null);
     }
 
     public State apply(Event event) {
       Stamp st = event.stamp();
       if (event instanceof Created c) {
         return new State(id, true, c.definition(), c.definition().nodeId(), c.definition().desired(), c.status(),
-            st.index(), st.at(), st.at());
+            st.index(), st.at(), st.at(), null);
       }
       if (event instanceof Assigned a) {
-        return new State(id, true, definition, a.nodeId(), desired, a.status(), st.index(), createdAt, st.at());
+        return new State(id, true, definition, a.nodeId(), desired, a.status(), st.index(), createdAt, st.at(),
+            runningAt);
       }
       if (event instanceof StatusChanged s) {
-        return new State(id, true, definition, nodeId, desired, s.status(), st.index(), createdAt, st.at());
+        Instant running = runningAt == null && s.status().state() == TaskState.RUNNING ? s.status().timestamp()
+            : runningAt;
+        return new State(id, true, definition, nodeId, desired, s.status(), st.index(), createdAt, st.at(), running);
       }
       if (event instanceof DesiredChanged d) {
-        return new State(id, true, definition, nodeId, d.desired(), status, st.index(), createdAt, st.at());
+        return new State(id, true, definition, nodeId, d.desired(), status, st.index(), createdAt, st.at(),
+            runningAt);
       }
-      return new State(id, false, definition, nodeId, desired, status, st.index(), createdAt, st.at());
+      return new State(id, false, definition, nodeId, desired, status, st.index(), createdAt, st.at(), runningAt);
     }
 
     public TaskState state() {

@@ -6,29 +6,31 @@ import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.task.TaskEntity;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * The rolling update of a replicated service, as swarmkit's updater: which slots still running an
- * older spec are replaced now (Parallelism at a time, Delay after each batch is running), in which
- * order (stop-first or start-first), and what a failed new task does to the update (FailureAction
- * over MaxFailureRatio). Pure and level-triggered: its progress is the tasks themselves, so an
- * update survives a manager restart without replacing a slot twice or skipping one.
+ * The rolling update of a service, as swarmkit's updater: which slots (replicated) or nodes
+ * (global) still running an older spec are replaced now (Parallelism at a time, Delay after each
+ * batch is running), in which order (stop-first or start-first), and what a new task that fails
+ * before it has run for the Monitor window does to the update (FailureAction over
+ * MaxFailureRatio). Pure and level-triggered: its progress is the tasks themselves, so an update
+ * survives a manager restart without replacing a slot twice or skipping one.
  */
 public final class Updater {
+  public static final long DEFAULT_MONITOR = Duration.ofSeconds(5).toNanos();
   static final ServiceSpec.UpdatePolicy DEFAULT =
-      new ServiceSpec.UpdatePolicy(1, 0, "pause", Duration.ofSeconds(5).toNanos(), 0, "stop-first");
+      new ServiceSpec.UpdatePolicy(1, 0, "pause", DEFAULT_MONITOR, 0, "stop-first");
 
   /** The slots to replace now, and how; failure is set when the update must pause or roll back. */
-  public record Plan(Set<Integer> slots, boolean startFirst, Failure failure) {
-    static Plan none() {
-      return new Plan(Set.of(), false, null);
+  public record Plan<K>(Set<K> slots, boolean startFirst, Failure failure) {
+    static <K> Plan<K> none() {
+      return new Plan<>(Set.of(), false, null);
     }
   }
 
@@ -46,7 +48,12 @@ public final class Updater {
 
   private Updater() {}
 
-  public static Plan plan(ServiceEntity.State s, Map<Integer, List<TaskEntity.State>> bySlot, Instant now) {
+  /**
+   * keys: the slots (replicated: 1..replicas) or nodes (global: the eligible ones) the service
+   * wants a task in, in the order they are updated; bySlot: the tasks of each.
+   */
+  public static <K> Plan<K> plan(ServiceEntity.State s, List<K> keys, Map<K, List<TaskEntity.State>> bySlot,
+      Instant now) {
     ServiceEntity.UpdateStatus u = s.updateStatus();
     if (u != null && !u.state().equals("updating") && !u.state().equals("rollback_started")) {
       return Plan.none();
@@ -54,20 +61,19 @@ public final class Updater {
     boolean rollback = u != null && u.state().equals("rollback_started");
     ServiceSpec.UpdatePolicy p = policy(s, rollback);
     Instant started = u == null || u.startedAt() == null ? now : u.startedAt();
-    long replicas = s.spec().mode().replicas();
+    long monitor = p.monitor() == 0 ? DEFAULT_MONITOR : p.monitor();
 
-    Set<Integer> dirty = new TreeSet<>();
+    List<K> dirty = new ArrayList<>();
     int inFlight = 0;
     int failures = 0;
     TaskEntity.State failed = null;
     Instant lastRunning = null;
-    for (int slot = 1; slot <= replicas; slot++) {
+    for (K slot : keys) {
       TaskEntity.State liveCurrent = null;
       boolean oldLive = false;
       for (TaskEntity.State t : bySlot.getOrDefault(slot, List.of())) {
         boolean current = Objects.equals(t.definition().spec(), s.spec().task());
-        if (current && !t.createdAt().isBefore(started)
-            && (t.state() == TaskState.FAILED || t.state() == TaskState.REJECTED)) {
+        if (current && !t.createdAt().isBefore(started) && failedEarly(t, monitor)) {
           failures++;
           failed = failed == null || t.createdAt().isAfter(failed.createdAt()) ? t : failed;
         }
@@ -92,9 +98,9 @@ public final class Updater {
       }
     }
     if (failures > 0 && !p.failureAction().equals("continue")
-        && (double) failures / Math.max(1, replicas) > p.maxFailureRatio()) {
+        && (double) failures / Math.max(1, keys.size()) > p.maxFailureRatio()) {
       String action = p.failureAction().equals("rollback") && !rollback ? "rollback" : "pause";
-      return new Plan(Set.of(), false, new Failure(action, failed.id(), rollback));
+      return new Plan<>(Set.of(), false, new Failure(action, failed.id(), rollback));
     }
     if (dirty.isEmpty()) {
       return Plan.none();
@@ -103,11 +109,22 @@ public final class Updater {
     boolean waitingForDelay = inFlight == 0 && lastRunning != null && p.delay() > 0
         && now.isBefore(lastRunning.plusNanos(p.delay()));
     if (room <= 0 || waitingForDelay) {
-      return new Plan(Set.of(), p.order().equals("start-first"), null);
+      return new Plan<>(Set.of(), p.order().equals("start-first"), null);
     }
-    Set<Integer> batch = new TreeSet<>();
-    dirty.stream().sorted(Comparator.naturalOrder()).limit(room).forEach(batch::add);
-    return new Plan(batch, p.order().equals("start-first"), null);
+    return new Plan<>(new LinkedHashSet<>(dirty.subList(0, (int) Math.min(room, dirty.size()))),
+        p.order().equals("start-first"), null);
+  }
+
+  /**
+   * A new task that failed before it ran, or within the monitor window of starting to run: the
+   * update's failure (swarmkit's "failure or early termination"). A later failure is the restart
+   * policy's business.
+   */
+  private static boolean failedEarly(TaskEntity.State t, long monitor) {
+    if (t.state() != TaskState.FAILED && t.state() != TaskState.REJECTED) {
+      return false;
+    }
+    return t.runningAt() == null || !t.status().timestamp().isAfter(t.runningAt().plusNanos(monitor));
   }
 
   /** The update or rollback config, with swarmkit's defaults for what is not set. */

@@ -203,7 +203,7 @@ class OrchestratorTest {
       TaskEntity.State fresh = new TaskEntity.State(justStarted.id(), true, justStarted.definition(),
           justStarted.nodeId(), justStarted.desired(), new TaskEntity.Status(TaskState.RUNNING, "started", null,
               NOW.minusSeconds(2), null, null, null), justStarted.version(), justStarted.createdAt(),
-          justStarted.updatedAt());
+          justStarted.updatedAt(), NOW.minusSeconds(2));
 
       assertEquals(List.of(), statuses(reconcile(List.of(updating), List.of(N1), List.of(fresh))));
     }

@@ -27,7 +27,7 @@ public final class Fixtures {
 
   public static ServiceSpec.ContainerSpec container(String image) {
     return new ServiceSpec.ContainerSpec(image, Map.of(), List.of(), List.of(), List.of("A=1"), null, null, null,
-        false, false, null, null, null);
+        false, false, null, null, null, null);
   }
 
   public static ServiceSpec.TaskSpec taskSpec(String image) {
@@ -127,7 +127,8 @@ public final class Fixtures {
       TaskEntity.Definition d = new TaskEntity.Definition(serviceId, serviceName, slot, slot == 0 ? nodeId : null,
           spec, specVersion, TaskState.RUNNING, notBefore);
       TaskEntity.Status status = new TaskEntity.Status(state, state.apiName(), err, at, null, null, null);
-      return new TaskEntity.State(id, true, d, nodeId, desired, status, 1, at, at);
+      return new TaskEntity.State(id, true, d, nodeId, desired, status, 1, at, at,
+          state.atLeast(TaskState.RUNNING) ? at : null);
     }
   }
 }

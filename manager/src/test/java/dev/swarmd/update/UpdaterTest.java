@@ -13,6 +13,7 @@ import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskState;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.task.TaskEntity;
+import dev.swarmd.testsupport.Fixtures;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class UpdaterTest {
@@ -44,6 +46,12 @@ class UpdaterTest {
     return out;
   }
 
+  private static Updater.Plan<Integer> plan(ServiceEntity.State s, Map<Integer, List<TaskEntity.State>> bySlot,
+      Instant now) {
+    List<Integer> slots = IntStream.rangeClosed(1, (int) s.spec().mode().replicas()).boxed().toList();
+    return Updater.plan(s, slots, bySlot, now);
+  }
+
   private static Map<Integer, List<TaskEntity.State>> bySlot(List<TaskEntity.State> tasks) {
     return tasks.stream().collect(Collectors.groupingBy(t -> t.definition().slot()));
   }
@@ -62,13 +70,13 @@ class UpdaterTest {
     ServiceEntity.State s = v2(1, 0, "pause", "stop-first");
     List<TaskEntity.State> tasks = oldTasks();
 
-    assertEquals(Set.of(1), Updater.plan(s, bySlot(tasks), START).slots());
+    assertEquals(Set.of(1), plan(s, bySlot(tasks), START).slots());
 
     replaced(tasks, s, 1, TaskState.STARTING, START.plusSeconds(1));
-    assertEquals(Set.of(), Updater.plan(s, bySlot(tasks), START.plusSeconds(2)).slots(), "slot 1 is in flight");
+    assertEquals(Set.of(), plan(s, bySlot(tasks), START.plusSeconds(2)).slots(), "slot 1 is in flight");
 
     replaced(tasks, s, 1, TaskState.RUNNING, START.plusSeconds(3));
-    assertEquals(Set.of(2), Updater.plan(s, bySlot(tasks), START.plusSeconds(3)).slots());
+    assertEquals(Set.of(2), plan(s, bySlot(tasks), START.plusSeconds(3)).slots());
   }
 
   @Test
@@ -78,7 +86,7 @@ class UpdaterTest {
     tasks.removeIf(t -> t.id().equals("old1"));
     tasks.add(task("old1", V1).slot(1).on("n1").desired(TaskState.SHUTDOWN).build());
 
-    assertEquals(Set.of(), Updater.plan(s, bySlot(tasks), START).slots());
+    assertEquals(Set.of(), plan(s, bySlot(tasks), START).slots());
   }
 
   @Test
@@ -88,7 +96,7 @@ class UpdaterTest {
     tasks.removeIf(t -> t.id().equals("old1"));
     tasks.add(task("old1", V1).slot(1).on("n1").desired(TaskState.SHUTDOWN).state(TaskState.SHUTDOWN).build());
 
-    assertEquals(Set.of(), Updater.plan(s, bySlot(tasks), START).slots());
+    assertEquals(Set.of(), plan(s, bySlot(tasks), START).slots());
   }
 
   @Test
@@ -97,19 +105,19 @@ class UpdaterTest {
     List<TaskEntity.State> tasks = oldTasks();
     replaced(tasks, s, 1, TaskState.RUNNING, START.plusSeconds(2));
 
-    assertEquals(Set.of(), Updater.plan(s, bySlot(tasks), START.plusSeconds(11)).slots());
-    assertEquals(Set.of(2), Updater.plan(s, bySlot(tasks), START.plusSeconds(12)).slots());
+    assertEquals(Set.of(), plan(s, bySlot(tasks), START.plusSeconds(11)).slots());
+    assertEquals(Set.of(2), plan(s, bySlot(tasks), START.plusSeconds(12)).slots());
   }
 
   @Test
   void parallelismZeroReplacesEverySlotAtOnceAndTwoReplacesTwo() {
-    assertEquals(Set.of(1, 2, 3), Updater.plan(v2(0, 0, "pause", "stop-first"), bySlot(oldTasks()), START).slots());
-    assertEquals(Set.of(1, 2), Updater.plan(v2(2, 0, "pause", "stop-first"), bySlot(oldTasks()), START).slots());
+    assertEquals(Set.of(1, 2, 3), plan(v2(0, 0, "pause", "stop-first"), bySlot(oldTasks()), START).slots());
+    assertEquals(Set.of(1, 2), plan(v2(2, 0, "pause", "stop-first"), bySlot(oldTasks()), START).slots());
   }
 
   @Test
   void startFirstIsCarriedInThePlan() {
-    Updater.Plan plan = Updater.plan(v2(1, 0, "pause", "start-first"), bySlot(oldTasks()), START);
+    Updater.Plan plan = plan(v2(1, 0, "pause", "start-first"), bySlot(oldTasks()), START);
     assertTrue(plan.startFirst());
     assertEquals(Set.of(1), plan.slots());
   }
@@ -120,7 +128,7 @@ class UpdaterTest {
     List<TaskEntity.State> tasks = oldTasks();
     replaced(tasks, s, 1, TaskState.FAILED, START.plusSeconds(1));
 
-    Updater.Plan plan = Updater.plan(s, bySlot(tasks), START.plusSeconds(2));
+    Updater.Plan plan = plan(s, bySlot(tasks), START.plusSeconds(2));
     assertEquals("pause", plan.failure().action());
     assertEquals("new1", plan.failure().taskId());
     assertEquals(Set.of(), plan.slots());
@@ -133,12 +141,12 @@ class UpdaterTest {
     List<TaskEntity.State> tasks = oldTasks();
     ServiceEntity.State rollback = v2(1, 0, "rollback", "stop-first");
     replaced(tasks, rollback, 1, TaskState.REJECTED, START.plusSeconds(1));
-    assertEquals("rollback", Updater.plan(rollback, bySlot(tasks), START.plusSeconds(2)).failure().action());
+    assertEquals("rollback", plan(rollback, bySlot(tasks), START.plusSeconds(2)).failure().action());
 
     ServiceEntity.State cont = v2(1, 0, "continue", "stop-first");
     List<TaskEntity.State> tasks2 = oldTasks();
     replaced(tasks2, cont, 1, TaskState.FAILED, START.plusSeconds(1));
-    Updater.Plan plan = Updater.plan(cont, bySlot(tasks2), START.plusSeconds(2));
+    Updater.Plan plan = plan(cont, bySlot(tasks2), START.plusSeconds(2));
     assertNull(plan.failure());
     assertEquals(Set.of(2), plan.slots());
   }
@@ -149,7 +157,7 @@ class UpdaterTest {
     ServiceEntity.State paused = new ServiceEntity.State(s.id(), true, s.spec(), s.previousSpec(), s.version(),
         s.createdAt(), s.updatedAt(), new ServiceEntity.UpdateStatus("paused", START, null, "paused"));
 
-    assertEquals(Set.of(), Updater.plan(paused, bySlot(oldTasks()), START).slots());
+    assertEquals(Set.of(), plan(paused, bySlot(oldTasks()), START).slots());
   }
 
   @Test
@@ -159,9 +167,52 @@ class UpdaterTest {
     replaced(tasks, s, 1, TaskState.RUNNING, START.plusSeconds(1));
     replaced(tasks, s, 2, TaskState.RUNNING, START.plusSeconds(2));
 
-    Updater.Plan first = Updater.plan(s, bySlot(tasks), START.plusSeconds(3));
-    Updater.Plan again = Updater.plan(s, bySlot(tasks), START.plusSeconds(3));
+    Updater.Plan first = plan(s, bySlot(tasks), START.plusSeconds(3));
+    Updater.Plan again = plan(s, bySlot(tasks), START.plusSeconds(3));
     assertEquals(Set.of(3), first.slots(), "slots 1 and 2 are done and not replaced twice");
     assertEquals(first, again);
+  }
+
+  @Test
+  void aNewTaskThatFailsAfterTheMonitorWindowIsNotTheUpdatesFailure() {
+    ServiceEntity.State s = v2(1, 0, "pause", "stop-first");
+    List<TaskEntity.State> tasks = oldTasks();
+    tasks.removeIf(t -> t.id().equals("old1"));
+    TaskEntity.State ranLong = task("new1", s).slot(1).on("n1").state(TaskState.FAILED).at(START.plusSeconds(20))
+        .build();
+    TaskEntity.State late = new TaskEntity.State(ranLong.id(), true, ranLong.definition(), ranLong.nodeId(),
+        ranLong.desired(), ranLong.status(), ranLong.version(), START.plusSeconds(1), ranLong.updatedAt(),
+        START.plusSeconds(2));
+    tasks.add(late);
+
+    Updater.Plan<Integer> plan = plan(s, bySlot(tasks), START.plusSeconds(21));
+    assertNull(plan.failure(), "failed 18 s after it ran, past the 5 s monitor window: the restart policy's business");
+
+    TaskEntity.State early = new TaskEntity.State(late.id(), true, late.definition(), late.nodeId(), late.desired(),
+        late.status(), late.version(), late.createdAt(), late.updatedAt(), START.plusSeconds(17));
+    tasks.remove(late);
+    tasks.add(early);
+    assertEquals("new1", plan(s, bySlot(tasks), START.plusSeconds(21)).failure().taskId(),
+        "failed 3 s after it ran: an early termination");
+  }
+
+  @Test
+  void aGlobalServiceIsUpdatedNodeByNode() {
+    ServiceEntity.State v1 = service("svc", Fixtures.global("agent", taskSpec("img:1")), 10);
+    ServiceSpec.UpdatePolicy p = new ServiceSpec.UpdatePolicy(1, 0, "pause", 0, 0, "stop-first");
+    ServiceSpec spec = new ServiceSpec("agent", Map.of(), taskSpec("img:2"), ServiceSpec.Mode.global(), p, null,
+        new ServiceSpec.Endpoint("vip", List.of()));
+    ServiceEntity.State s = new ServiceEntity.State("svc", true, spec, v1.spec(), 20, T0, START,
+        new ServiceEntity.UpdateStatus("updating", START, null, "update in progress"));
+    Map<String, List<TaskEntity.State>> byNode = new java.util.HashMap<>();
+    for (String n : List.of("n1", "n2", "n3")) {
+      byNode.put(n, List.of(task("old-" + n, v1).slot(0).on(n).build()));
+    }
+    List<String> nodes = List.of("n1", "n2", "n3");
+
+    assertEquals(Set.of("n1"), Updater.plan(s, nodes, byNode, START).slots());
+
+    byNode.put("n1", List.of(task("new-n1", s).slot(0).on("n1").state(TaskState.RUNNING).at(START).build()));
+    assertEquals(Set.of("n2"), Updater.plan(s, nodes, byNode, START.plusSeconds(1)).slots());
   }
 }

@@ -51,8 +51,20 @@ public record ServiceSpec(
       boolean openStdin,
       Boolean init,
       Long stopGracePeriod,
-      String stopSignal)
+      String stopSignal,
+      HealthConfig healthcheck)
       implements CborSerializable {}
+
+  /**
+   * Docker's HealthConfig: test is ["NONE"] (disable the image's), ["CMD", ...] or ["CMD-SHELL",
+   * cmd], or empty to inherit the image's test. Zero durations and retries inherit too.
+   */
+  public record HealthConfig(List<String> test, long interval, long timeout, long startPeriod, long startInterval,
+      int retries) implements CborSerializable {
+    public boolean disabled() {
+      return test != null && !test.isEmpty() && test.get(0).equals("NONE");
+    }
+  }
 
   /** Null fields take Docker's defaults (condition any, delay 5 s, unlimited attempts). */
   public record RestartPolicy(String condition, Long delay, Long maxAttempts, Long window)

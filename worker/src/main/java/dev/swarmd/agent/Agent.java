@@ -40,6 +40,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final long DEFAULT_GRACE = Duration.ofSeconds(10).toNanos();
+  private static final String UNHEALTHY = "dockerexec: unhealthy container";
 
   private final Dispatcher dispatcher;
   private final Engine engine;
@@ -142,7 +143,9 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     if (wanted && a.state().compareTo(TaskState.RUNNING) < 0) {
       work(a.taskId(), () -> new TaskRun(a, c).run(), pool);
     } else if (wanted && a.state() == TaskState.RUNNING && (c == null || !c.running())) {
-      work(a.taskId(), () -> reportExit(a, c), pool);
+      work(a.taskId(), () -> reportExit(a, c, null), pool);
+    } else if (wanted && a.state() == TaskState.RUNNING && "unhealthy".equals(c.health())) {
+      work(a.taskId(), () -> unhealthy(a, c.id()), stopPool);
     } else if (!wanted && c != null) {
       work(a.taskId(), () -> {
         engine.stopAndRemove(c.id(), grace(a));
@@ -165,19 +168,30 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     });
   }
 
-  /** A running task whose container stopped or vanished. */
-  private void reportExit(TaskAssignment a, Engine.Container listed) {
+  /**
+   * A started task whose container stopped or vanished. cause: why swarmd stopped it, if it did
+   * (Docker's "task: non-zero exit (137): dockerexec: unhealthy container").
+   */
+  private void reportExit(TaskAssignment a, Engine.Container listed, String cause) {
     Engine.Container c = listed == null ? null : engine.inspect(listed.id()).orElse(null);
     if (c == null) {
       report(a, TaskState.FAILED, "started", "task: container removed", a.containerId(), null, null);
     } else if (!c.running()) {
       int code = (int) c.exitCode();
-      if (code == 0) {
+      if (code == 0 && cause == null) {
         report(a, TaskState.COMPLETE, "finished", null, c.id(), 0, null);
       } else {
-        report(a, TaskState.FAILED, "started", "task: non-zero exit (" + code + ")", c.id(), code, null);
+        report(a, TaskState.FAILED, "started",
+            "task: non-zero exit (" + code + ")" + (cause == null ? "" : ": " + cause), c.id(), code, null);
       }
     }
+  }
+
+  /** As Docker's executor: an unhealthy container is stopped and its task fails, for the orchestrator to replace. */
+  private void unhealthy(TaskAssignment a, String containerId) {
+    LOG.info("task {} ({}): container {} is unhealthy; stopping it", a.taskId(), a.containerName(), containerId);
+    engine.stop(containerId, grace(a));
+    reportExit(a, engine.inspect(containerId).orElse(null), UNHEALTHY);
   }
 
   private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
@@ -206,6 +220,12 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     }
 
     void run() {
+      if (existing != null && a.state() == TaskState.STARTING && !existing.running()
+          && !"created".equals(existing.state())) {
+        // Started, then ended before it was healthy (or before a crash let it be reported running).
+        reportExit(a, existing, null);
+        return;
+      }
       step(TaskState.ACCEPTED, "accepted", null);
       step(TaskState.PREPARING, "preparing", null);
       String image = a.spec().container().image();
@@ -238,7 +258,13 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
         report(a, TaskState.RUNNING, "started", null, id, null, null);
         return;
       }
-      report(a, TaskState.RUNNING, "started", null, id, null, c.pid());
+      // With a health check a task stays starting until the engine calls it healthy: the updater, the
+      // CLI's progress and the routing mesh count it only then. Each health event brings it back here.
+      if ("unhealthy".equals(c.health())) {
+        unhealthy(a, id);
+      } else if (!c.healthChecked() || "healthy".equals(c.health())) {
+        report(a, TaskState.RUNNING, "started", null, id, null, c.pid());
+      }
     }
 
     private void step(TaskState state, String message, String containerId) {

@@ -9,6 +9,7 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Info;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -162,12 +163,39 @@ public final class DockerEngine implements Engine {
     if (c.stopSignal() != null && !c.stopSignal().isEmpty()) {
       cmd.withStopSignal(c.stopSignal());
     }
+    if (c.healthcheck() != null) {
+      cmd.withHealthcheck(healthCheck(c.healthcheck()));
+    }
     try {
       return cmd.exec().getId();
     } catch (ConflictException e) {
       // Created before a crash: the name is the task's, so the container is ours.
       return docker.inspectContainerCmd(task.containerName()).exec().getId();
     }
+  }
+
+  /** Zero fields are left out: the engine then takes the image's value, as Docker's executor does. */
+  private static HealthCheck healthCheck(ServiceSpec.HealthConfig h) {
+    HealthCheck hc = new HealthCheck();
+    if (h.test() != null && !h.test().isEmpty()) {
+      hc.withTest(h.test());
+    }
+    if (h.interval() > 0) {
+      hc.withInterval(h.interval());
+    }
+    if (h.timeout() > 0) {
+      hc.withTimeout(h.timeout());
+    }
+    if (h.startPeriod() > 0) {
+      hc.withStartPeriod(h.startPeriod());
+    }
+    if (h.startInterval() > 0) {
+      hc.withStartInterval(h.startInterval());
+    }
+    if (h.retries() > 0) {
+      hc.withRetries(h.retries());
+    }
+    return hc;
   }
 
   @Override
@@ -180,12 +208,17 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
-  public void stopAndRemove(String containerId, long gracePeriodNanos) {
+  public void stop(String containerId, long gracePeriodNanos) {
     try {
       docker.stopContainerCmd(containerId).withTimeout((int) Math.max(0, gracePeriodNanos / 1_000_000_000L)).exec();
     } catch (NotFoundException | NotModifiedException e) {
       LOG.debug("container {} was not running: {}", containerId, e.getMessage());
     }
+  }
+
+  @Override
+  public void stopAndRemove(String containerId, long gracePeriodNanos) {
+    stop(containerId, gracePeriodNanos);
     try {
       docker.removeContainerCmd(containerId).withForce(true).exec();
     } catch (NotFoundException e) {
@@ -199,8 +232,11 @@ public final class DockerEngine implements Engine {
       InspectContainerResponse r = docker.inspectContainerCmd(containerId).exec();
       InspectContainerResponse.ContainerState s = r.getState();
       String taskId = r.getConfig().getLabels() == null ? null : r.getConfig().getLabels().get(SwarmLabels.TASK_ID);
+      String health = s.getHealth() == null || "none".equals(s.getHealth().getStatus()) ? null
+          : s.getHealth().getStatus();
       return Optional.of(new Container(r.getId(), taskId, s.getStatus(), Boolean.TRUE.equals(s.getRunning()),
-          s.getExitCodeLong() == null ? 0 : s.getExitCodeLong(), s.getPid() == null ? 0 : s.getPid().intValue()));
+          s.getExitCodeLong() == null ? 0 : s.getExitCodeLong(), s.getPid() == null ? 0 : s.getPid().intValue(),
+          health));
     } catch (NotFoundException e) {
       return Optional.empty();
     }
@@ -212,9 +248,24 @@ public final class DockerEngine implements Engine {
     for (com.github.dockerjava.api.model.Container c : docker.listContainersCmd().withShowAll(true)
         .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId)).exec()) {
       boolean running = "running".equals(c.getState());
-      out.add(new Container(c.getId(), c.getLabels().get(SwarmLabels.TASK_ID), c.getState(), running, -1, 0));
+      out.add(new Container(c.getId(), c.getLabels().get(SwarmLabels.TASK_ID), c.getState(), running, -1, 0,
+          running ? health(c.getStatus()) : null));
     }
     return out;
+  }
+
+  /** The health in a container list's status, as `docker ps` shows it: "Up 3 seconds (healthy)". */
+  static String health(String status) {
+    if (status == null) {
+      return null;
+    }
+    if (status.endsWith("(healthy)")) {
+      return "healthy";
+    }
+    if (status.endsWith("(unhealthy)")) {
+      return "unhealthy";
+    }
+    return status.endsWith("(health: starting)") ? "starting" : null;
   }
 
   @Override
@@ -223,7 +274,7 @@ public final class DockerEngine implements Engine {
     Thread watcher = new Thread(() -> {
       while (!closed.get()) {
         try (ResultCallback.Adapter<Event> cb = docker.eventsCmd()
-            .withEventFilter("die")
+            .withEventFilter("die", "health_status")
             .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId))
             .exec(new ResultCallback.Adapter<>() {
               @Override

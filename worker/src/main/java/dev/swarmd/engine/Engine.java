@@ -8,8 +8,15 @@ import java.util.Optional;
 /** The container runtime a node runs its tasks on. Docker's engine (through docker-java) is the real one. */
 public interface Engine {
 
-  /** A container of this node, as the agent needs it. exitCode is meaningful once it is not running. */
-  record Container(String id, String taskId, String state, boolean running, long exitCode, int pid) {}
+  /**
+   * A container of this node, as the agent needs it. exitCode is meaningful once it is not running;
+   * health is null without a health check, else starting, healthy or unhealthy.
+   */
+  record Container(String id, String taskId, String state, boolean running, long exitCode, int pid, String health) {
+    public boolean healthChecked() {
+      return health != null;
+    }
+  }
 
   NodeDescription describe(String hostname);
 
@@ -26,6 +33,9 @@ public interface Engine {
 
   void start(String containerId);
 
+  /** Stops the container (signal, then kill after the grace period) and keeps it, for its exit code and logs. */
+  void stop(String containerId, long gracePeriodNanos);
+
   void stopAndRemove(String containerId, long gracePeriodNanos);
 
   Optional<Container> inspect(String containerId);
@@ -33,6 +43,6 @@ public interface Engine {
   /** Every container this node created, running or not. */
   List<Container> list(String nodeId);
 
-  /** Calls back whenever a container of this node stops; reconnects on its own until closed. */
+  /** Calls back whenever a container of this node stops or its health changes; reconnects on its own until closed. */
   AutoCloseable onContainerExit(String nodeId, Runnable callback);
 }
