@@ -155,7 +155,7 @@ final class LocalNode implements NodeControl {
       rt.stop(Duration.ofSeconds(10));
       throw new IllegalStateException(reg.failure().message());
     }
-    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname), "agent", Props.empty());
+    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname, s.advertiseHost()), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
     LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
@@ -164,7 +164,7 @@ final class LocalNode implements NodeControl {
   private void startWorker(NodeState s) {
     SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT, s.seeds());
     RemoteDispatcher dispatcher = new RemoteDispatcher(rt.system(), s.nodeId());
-    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname), "agent", Props.empty());
+    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname, s.advertiseHost()), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
     LOG.info("node {} ({}) is a worker of the swarm, managers at {}", s.nodeId(), hostname, s.seeds());

@@ -2,6 +2,7 @@ package dev.swarmd.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.endpoint.PortAllocator;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.ServiceSpec;
@@ -32,8 +33,18 @@ final class ServiceEndpoints {
       throw new ApiException(409, "rpc error: code = AlreadyExists desc = name conflicts with an existing object: "
           + "service " + spec.name() + " already exists");
     }
-    return rt.entities().service(id, r -> new ServiceEntity.Create(spec, call.cause(), r))
-        .whenComplete((r, e) -> view.releaseName(spec.name()))
+    List<ServiceSpec.PortConfig> ports;
+    try {
+      ports = allocate(view, id, spec, List.of());
+    } catch (ApiException e) {
+      view.releaseName(spec.name());
+      throw e;
+    }
+    return rt.entities().service(id, r -> new ServiceEntity.Create(spec, ports, call.cause(), r))
+        .whenComplete((r, e) -> {
+          view.releaseName(spec.name());
+          view.releasePorts(id);
+        })
         .thenApply(r -> {
           failIfRefused(r);
           LOG.info("service {} ({}) created by {}", spec.name(), id, call.client());
@@ -92,6 +103,11 @@ final class ServiceEndpoints {
     long version = call.version("service");
     CompletionStage<ServiceEntity.Reply> reply;
     if ("previous".equals(call.param("rollback"))) {
+      if (current.previousSpec() != null) {
+        // The entity restores the previous spec's ports; they must still be free.
+        allocate(rt.view(), current.id(), current.previousSpec(), current.endpointPorts());
+        rt.view().releasePorts(current.id());
+      }
       reply = rt.entities().service(current.id(), r -> new ServiceEntity.Rollback(version, call.cause(), r));
     } else {
       ServiceSpec spec = ServiceJson.parse(call.json());
@@ -101,7 +117,9 @@ final class ServiceEndpoints {
       if (spec.mode().kind() != current.spec().mode().kind()) {
         throw new ApiException(400, "rpc error: code = Unimplemented desc = service mode change is not allowed");
       }
-      reply = rt.entities().service(current.id(), r -> new ServiceEntity.Update(spec, version, call.cause(), r));
+      List<ServiceSpec.PortConfig> ports = allocate(rt.view(), current.id(), spec, current.endpointPorts());
+      reply = rt.entities().service(current.id(), r -> new ServiceEntity.Update(spec, ports, version, call.cause(), r))
+          .whenComplete((r, e) -> rt.view().releasePorts(current.id()));
     }
     return reply.thenApply(r -> {
       failIfRefused(r);
@@ -133,6 +151,15 @@ final class ServiceEndpoints {
     return l.value();
   }
 
+
+  private static List<ServiceSpec.PortConfig> allocate(SwarmView view, String id, ServiceSpec spec,
+      List<ServiceSpec.PortConfig> current) {
+    try {
+      return view.reservePorts(id, spec.name(), spec.endpoint(), current);
+    } catch (PortAllocator.Conflict e) {
+      throw new ApiException(400, "rpc error: code = InvalidArgument desc = " + e.getMessage());
+    }
+  }
 
   private static void failIfRefused(ServiceEntity.Reply r) {
     if (r.failure() != null) {

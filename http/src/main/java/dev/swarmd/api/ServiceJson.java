@@ -219,7 +219,10 @@ public final class ServiceJson {
       if (mode.equals("dnsrr") && publishMode.equals("ingress")) {
         throw invalid("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
       }
-      if (published > 0 && !seen.add(published + "/" + protocol + "/" + publishMode)) {
+      if (protocol.equals("sctp") && publishMode.equals("ingress")) {
+        throw invalid("EndpointSpec: the routing mesh of swarmd forwards tcp and udp; publish sctp with mode=host");
+      }
+      if (published > 0 && !seen.add(published + "/" + protocol)) {
         throw invalid("EndpointSpec: duplicate published ports provided");
       }
       ports.add(new ServiceSpec.PortConfig(p.string("Name"), protocol, (int) target, (int) published, publishMode));
@@ -265,8 +268,8 @@ public final class ServiceJson {
     }
     ObjectNode endpoint = o.putObject("Endpoint");
     endpoint.set("Spec", endpointSpec(s.spec().endpoint()));
-    if (!s.spec().endpoint().ports().isEmpty()) {
-      endpoint.set("Ports", ports(s.spec().endpoint().ports()));
+    if (!s.endpointPorts().isEmpty()) {
+      endpoint.set("Ports", ports(s.endpointPorts()));
     }
     if (s.updateStatus() != null) {
       ObjectNode u = o.putObject("UpdateStatus");

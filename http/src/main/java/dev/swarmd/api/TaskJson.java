@@ -1,7 +1,10 @@
 package dev.swarmd.api;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.task.TaskEntity;
+import java.util.List;
 
 /** A task in Docker's JSON. */
 final class TaskJson {
@@ -38,7 +41,23 @@ final class TaskJson {
       }
       cs.put("ExitCode", s.exitCode() == null ? 0 : s.exitCode());
     }
-    status.putObject("PortStatus");
+    // As Docker: only host-mode ports show; the routing mesh's host ports are swarmd's business.
+    ObjectNode portStatus = status.putObject("PortStatus");
+    List<ServiceSpec.PortConfig> hostMode =
+        s.boundPorts().stream().filter(p -> p.publishMode().equals("host")).toList();
+    if (!hostMode.isEmpty()) {
+      ArrayNode ports = portStatus.putArray("Ports");
+      for (ServiceSpec.PortConfig p : hostMode) {
+        ObjectNode po = ports.addObject();
+        if (p.name() != null && !p.name().isEmpty()) {
+          po.put("Name", p.name());
+        }
+        po.put("Protocol", p.protocol());
+        po.put("TargetPort", p.targetPort());
+        po.put("PublishedPort", p.publishedPort());
+        po.put("PublishMode", "host");
+      }
+    }
     o.put("DesiredState", t.desired().apiName());
     return o;
   }

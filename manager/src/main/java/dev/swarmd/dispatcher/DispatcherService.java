@@ -5,7 +5,7 @@ import dev.swarmd.protocol.DispatcherProtocol.Ack;
 import dev.swarmd.protocol.DispatcherProtocol.Assignments;
 import dev.swarmd.protocol.DispatcherProtocol.Report;
 import dev.swarmd.protocol.DispatcherProtocol.Subscribe;
-import dev.swarmd.protocol.TaskAssignment;
+import dev.swarmd.protocol.IngressRoute;
 import dev.swarmd.view.SwarmView;
 import java.time.Duration;
 import java.util.HashMap;
@@ -39,7 +39,7 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
   private final ManagerDispatcher local;
   private final SwarmView view;
   private final Map<String, ActorRef<Assignments>> agents = new HashMap<>();
-  private final Map<String, List<TaskAssignment>> sent = new HashMap<>();
+  private final Map<String, Assignments> sent = new HashMap<>();
 
   public static Behavior<DispatcherProtocol.Command> create(ManagerDispatcher local, SwarmView view) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -101,10 +101,11 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
 
   private Behavior<DispatcherProtocol.Command> push() {
     agents.entrySet().removeIf(e -> view.node(e.getKey()).isEmpty());
+    List<IngressRoute> routes = agents.isEmpty() ? List.of() : local.routes();
     for (Map.Entry<String, ActorRef<Assignments>> e : agents.entrySet()) {
-      List<TaskAssignment> now = local.assignments(e.getKey());
+      Assignments now = new Assignments(local.assignments(e.getKey()), routes);
       if (!now.equals(sent.get(e.getKey()))) {
-        e.getValue().tell(new Assignments(now));
+        e.getValue().tell(now);
         sent.put(e.getKey(), now);
       }
     }

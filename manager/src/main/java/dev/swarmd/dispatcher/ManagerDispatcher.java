@@ -1,7 +1,9 @@
 package dev.swarmd.dispatcher;
 
 import dev.swarmd.protocol.Cause;
+import dev.swarmd.endpoint.Routes;
 import dev.swarmd.protocol.Dispatcher;
+import dev.swarmd.protocol.IngressRoute;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.store.Entities;
@@ -30,14 +32,19 @@ public final class ManagerDispatcher implements Dispatcher {
         .filter(t -> nodeId.equals(t.nodeId()))
         .map(t -> new TaskAssignment(t.id(), t.definition().serviceId(), t.definition().serviceName(),
             t.definition().slot(), t.nodeId(), t.definition().spec(), t.desired(), t.state(),
-            t.status().containerId()))
+            t.status().containerId(), t.definition().endpointPorts()))
         .toList();
+  }
+
+  @Override
+  public List<IngressRoute> routes() {
+    return Routes.of(view.services(), view.tasks(), view.nodes());
   }
 
   @Override
   public CompletionStage<Boolean> report(StatusReport r) {
     TaskEntity.Status status = new TaskEntity.Status(r.state(), r.message(), r.err(), Instant.now(),
-        r.containerId(), r.exitCode(), r.pid());
+        r.containerId(), r.exitCode(), r.pid(), r.ports());
     Cause cause = Cause.loop("agent " + r.nodeId(), r.message());
     return entities.task(r.taskId(),
             replyTo -> new TaskEntity.Report(r.nodeId(), status, cause, replyTo))

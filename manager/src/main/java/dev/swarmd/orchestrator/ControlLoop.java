@@ -141,7 +141,7 @@ public final class ControlLoop extends AbstractBehavior<ControlLoop.Msg> {
           r -> new TaskEntity.Assign(d.nodeId(), Cause.loop("scheduler", "placement"), r));
     }
     TaskEntity.Status pending =
-        new TaskEntity.Status(TaskState.PENDING, "pending task scheduling", d.err(), Instant.now(), null, null, null);
+        new TaskEntity.Status(TaskState.PENDING, "pending task scheduling", d.err(), Instant.now(), null, null, null, null);
     return entities.task(d.taskId(),
         r -> new TaskEntity.Report(null, pending, Cause.loop("scheduler", d.err()), r));
   }

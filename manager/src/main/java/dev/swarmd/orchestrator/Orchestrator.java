@@ -189,7 +189,7 @@ public final class Orchestrator {
         actions.add(new SetDesired(outgoing.id(), TaskState.SHUTDOWN, "service updated (start-first)"));
       } else if (live.isEmpty()) {
         actions.add(new CreateTask(Ids.newId(), new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId,
-            s.spec().task(), s.version(), TaskState.RUNNING, null), "service updated (start-first)"));
+            s.spec().task(), s.version(), TaskState.RUNNING, null, s.endpointPorts()), "service updated (start-first)"));
       }
     }
     live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
@@ -219,7 +219,7 @@ public final class Orchestrator {
       reason = "restart policy: task " + last.id() + " " + last.state().apiName();
     }
     TaskEntity.Definition d = new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId, s.spec().task(),
-        s.version(), TaskState.RUNNING, notBefore);
+        s.version(), TaskState.RUNNING, notBefore, s.endpointPorts());
     actions.add(new CreateTask(Ids.newId(), d, reason));
   }
 
@@ -308,7 +308,7 @@ public final class Orchestrator {
   }
 
   private static boolean current(ServiceEntity.State s, TaskEntity.State t) {
-    return Objects.equals(t.definition().spec(), s.spec().task());
+    return Updater.current(s, t);
   }
 
   private static boolean endedOnItsOwn(TaskEntity.State t) {

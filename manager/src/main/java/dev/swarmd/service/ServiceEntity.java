@@ -9,6 +9,7 @@ import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -28,13 +29,15 @@ public final class ServiceEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Create(ServiceSpec spec, Cause cause, ActorRef<Reply> replyTo) implements Command {}
-
-  /** expectedVersion is the Version.Index the client read; a stale one is refused. */
-  public record Update(ServiceSpec spec, long expectedVersion, Cause cause, ActorRef<Reply> replyTo)
+  /** ports: the endpoint ports allocated for the spec (dynamic published ports filled in). */
+  public record Create(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Cause cause, ActorRef<Reply> replyTo)
       implements Command {}
 
-  /** Swaps the spec and the previous spec, as `docker service rollback` does. */
+  /** expectedVersion is the Version.Index the client read; a stale one is refused. */
+  public record Update(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, long expectedVersion, Cause cause,
+      ActorRef<Reply> replyTo) implements Command {}
+
+  /** Swaps the spec and the previous spec (and their ports), as `docker service rollback` does. */
   public record Rollback(long expectedVersion, Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
   public record Remove(Cause cause, ActorRef<Reply> replyTo) implements Command {}
@@ -61,10 +64,10 @@ public final class ServiceEntity
     Stamp stamp();
   }
 
-  public record Created(ServiceSpec spec, Stamp stamp) implements Event {}
+  public record Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Stamp stamp) implements Event {}
 
-  public record Updated(ServiceSpec spec, ServiceSpec previous, UpdateStatus updateStatus, Stamp stamp)
-      implements Event {}
+  public record Updated(ServiceSpec spec, ServiceSpec previous, List<ServiceSpec.PortConfig> ports,
+      List<ServiceSpec.PortConfig> previousPorts, UpdateStatus updateStatus, Stamp stamp) implements Event {}
 
   public record Removed(Stamp stamp) implements Event {}
 
@@ -82,25 +85,43 @@ public final class ServiceEntity
       long version,
       Instant createdAt,
       Instant updatedAt,
-      UpdateStatus updateStatus)
+      UpdateStatus updateStatus,
+      List<ServiceSpec.PortConfig> ports,
+      List<ServiceSpec.PortConfig> previousPorts)
       implements CborSerializable {
 
     public static State empty(String id) {
-      return new State(id, false, null, null, 0, null, null, null);
+      return new State(id, false, null, null, 0, null, null, null, null, null);
     }
 
     public State apply(Event event) {
       Stamp st = event.stamp();
       if (event instanceof Created c) {
-        return new State(id, true, c.spec(), null, st.index(), st.at(), st.at(), null);
+        return new State(id, true, c.spec(), null, st.index(), st.at(), st.at(), null, c.ports(), null);
       }
       if (event instanceof Updated u) {
-        return new State(id, true, u.spec(), u.previous(), st.index(), createdAt, st.at(), u.updateStatus());
+        return new State(id, true, u.spec(), u.previous(), st.index(), createdAt, st.at(), u.updateStatus(),
+            u.ports(), u.previousPorts());
       }
       if (event instanceof UpdateStatusChanged u) {
-        return new State(id, true, spec, previousSpec, st.index(), createdAt, st.at(), u.status());
+        return new State(id, true, spec, previousSpec, st.index(), createdAt, st.at(), u.status(), ports,
+            previousPorts);
       }
-      return new State(id, false, spec, previousSpec, st.index(), createdAt, st.at(), updateStatus);
+      return new State(id, false, spec, previousSpec, st.index(), createdAt, st.at(), updateStatus, ports,
+          previousPorts);
+    }
+
+    /**
+     * The endpoint's ports as allocated (Docker's Endpoint.Ports): the spec's, with dynamic
+     * published ports filled in. Services journaled before allocation existed have the spec's own.
+     */
+    public List<ServiceSpec.PortConfig> endpointPorts() {
+      return ports != null ? ports : spec.endpoint() == null ? List.of() : spec.endpoint().ports();
+    }
+
+    private List<ServiceSpec.PortConfig> previousEndpointPorts() {
+      return previousPorts != null ? previousPorts
+          : previousSpec.endpoint() == null ? List.of() : previousSpec.endpoint().ports();
     }
   }
 
@@ -142,7 +163,7 @@ public final class ServiceEntity
     if (s.exists() || s.version() > 0) {
       return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.CONFLICT, "service " + id + " already exists"));
     }
-    return persist(new Created(c.spec(), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Created(c.spec(), List.copyOf(c.ports()), Stamp.next(clock, c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onUpdate(State s, Update c) {
@@ -153,7 +174,8 @@ public final class ServiceEntity
       return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence"));
     }
     // As swarmkit: the spec being replaced becomes PreviousSpec and UpdateStatus is cleared.
-    return persist(new Updated(c.spec(), s.spec(), null, Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Updated(c.spec(), s.spec(), List.copyOf(c.ports()), s.endpointPorts(), null,
+        Stamp.next(clock, c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onRollback(State s, Rollback c) {
@@ -169,7 +191,7 @@ public final class ServiceEntity
     }
     Stamp stamp = Stamp.next(clock, c.cause());
     UpdateStatus started = new UpdateStatus("rollback_started", stamp.at(), null, "manually requested rollback");
-    return persist(new Updated(s.previousSpec(), s.spec(), started, stamp), c.replyTo());
+    return persist(rollback(s, started, stamp), c.replyTo());
   }
 
   private Effect<Event, State> onRemove(State s, Remove c) {
@@ -190,7 +212,11 @@ public final class ServiceEntity
       return persist(new UpdateStatusChanged(paused, stamp), c.replyTo());
     }
     UpdateStatus rolling = new UpdateStatus("rollback_started", stamp.at(), null, "update rolled back due to " + why);
-    return persist(new Updated(s.previousSpec(), s.spec(), rolling, stamp), c.replyTo());
+    return persist(rollback(s, rolling, stamp), c.replyTo());
+  }
+
+  private static Updated rollback(State s, UpdateStatus status, Stamp stamp) {
+    return new Updated(s.previousSpec(), s.spec(), s.previousEndpointPorts(), s.endpointPorts(), status, stamp);
   }
 
   private static Instant startedAt(State s, Stamp stamp) {

@@ -10,6 +10,7 @@ import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,7 +47,10 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
 
   public record Reply(State state, Failure failure) implements CborSerializable {}
 
-  /** What a task is created with. nodeId is set up front for global tasks. notBefore: restart delay. */
+  /**
+   * What a task is created with. nodeId is set up front for global tasks. notBefore: restart delay.
+   * ports: the service's endpoint ports then (a change of them replaces the task, as in swarmkit).
+   */
   public record Definition(
       String serviceId,
       String serviceName,
@@ -55,15 +59,25 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
       ServiceSpec.TaskSpec spec,
       long specVersion,
       TaskState desired,
-      Instant notBefore)
-      implements CborSerializable {}
+      Instant notBefore,
+      List<ServiceSpec.PortConfig> ports)
+      implements CborSerializable {
+    public List<ServiceSpec.PortConfig> endpointPorts() {
+      return ports == null ? List.of() : ports;
+    }
+  }
 
+  /** ports: how the container's ports were bound on its node (host port in publishedPort), once it runs. */
   public record Status(
       TaskState state, String message, String err, Instant timestamp, String containerId, Integer exitCode,
-      Integer pid)
+      Integer pid, List<ServiceSpec.PortConfig> ports)
       implements CborSerializable {
     public static Status of(TaskState state, String message) {
-      return new Status(state, message, null, Instant.now(), null, null, null);
+      return new Status(state, message, null, Instant.now(), null, null, null, null);
+    }
+
+    public List<ServiceSpec.PortConfig> boundPorts() {
+      return ports == null ? List.of() : ports;
     }
   }
 

@@ -72,7 +72,7 @@ public final class Updater {
       TaskEntity.State liveCurrent = null;
       boolean oldLive = false;
       for (TaskEntity.State t : bySlot.getOrDefault(slot, List.of())) {
-        boolean current = Objects.equals(t.definition().spec(), s.spec().task());
+        boolean current = current(s, t);
         if (current && !t.createdAt().isBefore(started) && failedEarly(t, monitor)) {
           failures++;
           failed = failed == null || t.createdAt().isAfter(failed.createdAt()) ? t : failed;
@@ -125,6 +125,12 @@ public final class Updater {
       return false;
     }
     return t.runningAt() == null || !t.status().timestamp().isAfter(t.runningAt().plusNanos(monitor));
+  }
+
+  /** Whether the task runs the service's current spec and endpoint ports (swarmkit's !IsTaskDirty). */
+  public static boolean current(ServiceEntity.State s, TaskEntity.State t) {
+    return Objects.equals(t.definition().spec(), s.spec().task())
+        && t.definition().endpointPorts().equals(s.endpointPorts());
   }
 
   /** The update or rollback config, with swarmkit's defaults for what is not set. */

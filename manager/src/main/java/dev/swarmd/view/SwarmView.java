@@ -1,6 +1,8 @@
 package dev.swarmd.view;
 
+import dev.swarmd.endpoint.PortAllocator;
 import dev.swarmd.node.NodeEntity;
+import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
@@ -25,6 +27,8 @@ public final class SwarmView {
   private final Map<String, NodeEntity.State> nodes = new ConcurrentHashMap<>();
   private volatile SwarmEntity.State swarm = SwarmEntity.State.empty();
   private final Map<String, String> reservedNames = new ConcurrentHashMap<>();
+  /** Ports allocated to a service create or update whose event is not persisted yet. */
+  private final Map<String, PortAllocator.Holder> reservedPorts = new ConcurrentHashMap<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   public void put(ServiceEntity.State s) {
@@ -180,6 +184,24 @@ public final class SwarmView {
 
   public void releaseName(String name) {
     reservedNames.remove(name);
+  }
+
+  /**
+   * Allocates the endpoint ports of service serviceId (named name, holding current now) for the
+   * endpoint asked, against every other service's ports and those being allocated, and holds them
+   * until {@link #releasePorts}. Throws PortAllocator.Conflict.
+   */
+  public synchronized List<ServiceSpec.PortConfig> reservePorts(String serviceId, String name,
+      ServiceSpec.Endpoint asked, List<ServiceSpec.PortConfig> current) {
+    List<PortAllocator.Holder> holders = new ArrayList<>(reservedPorts.values());
+    services.values().forEach(s -> holders.add(new PortAllocator.Holder(s.id(), s.spec().name(), s.endpointPorts())));
+    List<ServiceSpec.PortConfig> ports = PortAllocator.allocate(serviceId, asked, current, holders);
+    reservedPorts.put(serviceId, new PortAllocator.Holder(serviceId, name, ports));
+    return ports;
+  }
+
+  public void releasePorts(String serviceId) {
+    reservedPorts.remove(serviceId);
   }
 
   /** The result of a lookup by reference. */

@@ -67,7 +67,7 @@ class OrchestratorTest {
 
   private static ServiceEntity.State withStatus(ServiceEntity.State s, String state) {
     return new ServiceEntity.State(s.id(), true, s.spec(), s.previousSpec(), s.version(), s.createdAt(),
-        s.updatedAt(), new ServiceEntity.UpdateStatus(state, s.updatedAt(), null, "test"));
+        s.updatedAt(), new ServiceEntity.UpdateStatus(state, s.updatedAt(), null, "test"), null, null);
   }
 
   private static List<Orchestrator.CreateTask> creates(List<Orchestrator.Action> actions) {
@@ -202,7 +202,7 @@ class OrchestratorTest {
       TaskEntity.State justStarted = task("t2", updating).slot(1).on("n1").state(TaskState.RUNNING).build();
       TaskEntity.State fresh = new TaskEntity.State(justStarted.id(), true, justStarted.definition(),
           justStarted.nodeId(), justStarted.desired(), new TaskEntity.Status(TaskState.RUNNING, "started", null,
-              NOW.minusSeconds(2), null, null, null), justStarted.version(), justStarted.createdAt(),
+              NOW.minusSeconds(2), null, null, null, null), justStarted.version(), justStarted.createdAt(),
           justStarted.updatedAt(), NOW.minusSeconds(2));
 
       assertEquals(List.of(), statuses(reconcile(List.of(updating), List.of(N1), List.of(fresh))));

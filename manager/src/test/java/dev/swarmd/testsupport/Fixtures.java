@@ -53,7 +53,7 @@ public final class Fixtures {
   }
 
   public static ServiceEntity.State service(String id, ServiceSpec spec, long version) {
-    return new ServiceEntity.State(id, true, spec, null, version, T0, T0, null);
+    return new ServiceEntity.State(id, true, spec, null, version, T0, T0, null, null, null);
   }
 
   public static NodeDescription description(String hostname) {
@@ -79,54 +79,54 @@ public final class Fixtures {
   /** Starts a task of the service; each setter returns a new builder. */
   public static TaskBuilder task(String id, ServiceEntity.State service) {
     return new TaskBuilder(id, service.id(), service.spec().name(), service.spec().task(), service.version(), 1,
-        null, TaskState.RUNNING, TaskState.RUNNING, T0, null, null);
+        null, TaskState.RUNNING, TaskState.RUNNING, T0, null, null, service.endpointPorts());
   }
 
   public record TaskBuilder(String id, String serviceId, String serviceName, ServiceSpec.TaskSpec spec,
       long specVersion, int slot, String nodeId, TaskState desired, TaskState state, Instant at, String err,
-      Instant notBefore) {
+      Instant notBefore, List<ServiceSpec.PortConfig> ports) {
 
     public TaskBuilder slot(int s) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, s, nodeId, desired, state, at, err,
-          notBefore);
+          notBefore, ports);
     }
 
     public TaskBuilder on(String node) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, node, desired, state, at, err,
-          notBefore);
+          notBefore, ports);
     }
 
     public TaskBuilder desired(TaskState d) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, nodeId, d, state, at, err,
-          notBefore);
+          notBefore, ports);
     }
 
     public TaskBuilder state(TaskState s) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, nodeId, desired, s, at, err,
-          notBefore);
+          notBefore, ports);
     }
 
     /** When the task was created and when its status was last reported. */
     public TaskBuilder at(Instant t) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, nodeId, desired, state, t, err,
-          notBefore);
+          notBefore, ports);
     }
 
     public TaskBuilder spec(ServiceSpec.TaskSpec s) {
       return new TaskBuilder(id, serviceId, serviceName, s, specVersion, slot, nodeId, desired, state, at, err,
-          notBefore);
+          notBefore, ports);
     }
 
     public TaskBuilder notBefore(Instant t) {
       return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, nodeId, desired, state, at, err,
-          t);
+          t, ports);
     }
 
     public TaskEntity.State build() {
       // Replicated tasks (slot > 0) are created unassigned; global ones (slot 0) name their node up front.
       TaskEntity.Definition d = new TaskEntity.Definition(serviceId, serviceName, slot, slot == 0 ? nodeId : null,
-          spec, specVersion, TaskState.RUNNING, notBefore);
-      TaskEntity.Status status = new TaskEntity.Status(state, state.apiName(), err, at, null, null, null);
+          spec, specVersion, TaskState.RUNNING, notBefore, ports);
+      TaskEntity.Status status = new TaskEntity.Status(state, state.apiName(), err, at, null, null, null, null);
       return new TaskEntity.State(id, true, d, nodeId, desired, status, 1, at, at,
           state.atLeast(TaskState.RUNNING) ? at : null);
     }

@@ -35,7 +35,7 @@ class UpdaterTest {
     ServiceSpec spec = new ServiceSpec("web", Map.of(), taskSpec("img:2"), ServiceSpec.Mode.replicated(3), p, null,
         new ServiceSpec.Endpoint("vip", List.of()));
     return new ServiceEntity.State("svc", true, spec, V1.spec(), 20, T0, START,
-        new ServiceEntity.UpdateStatus("updating", START, null, "update in progress"));
+        new ServiceEntity.UpdateStatus("updating", START, null, "update in progress"), null, null);
   }
 
   private static List<TaskEntity.State> oldTasks() {
@@ -155,7 +155,7 @@ class UpdaterTest {
   void aPausedUpdateReplacesNothing() {
     ServiceEntity.State s = v2(1, 0, "pause", "stop-first");
     ServiceEntity.State paused = new ServiceEntity.State(s.id(), true, s.spec(), s.previousSpec(), s.version(),
-        s.createdAt(), s.updatedAt(), new ServiceEntity.UpdateStatus("paused", START, null, "paused"));
+        s.createdAt(), s.updatedAt(), new ServiceEntity.UpdateStatus("paused", START, null, "paused"), null, null);
 
     assertEquals(Set.of(), plan(paused, bySlot(oldTasks()), START).slots());
   }
@@ -203,7 +203,7 @@ class UpdaterTest {
     ServiceSpec spec = new ServiceSpec("agent", Map.of(), taskSpec("img:2"), ServiceSpec.Mode.global(), p, null,
         new ServiceSpec.Endpoint("vip", List.of()));
     ServiceEntity.State s = new ServiceEntity.State("svc", true, spec, v1.spec(), 20, T0, START,
-        new ServiceEntity.UpdateStatus("updating", START, null, "update in progress"));
+        new ServiceEntity.UpdateStatus("updating", START, null, "update in progress"), null, null);
     Map<String, List<TaskEntity.State>> byNode = new java.util.HashMap<>();
     for (String n : List.of("n1", "n2", "n3")) {
       byNode.put(n, List.of(task("old-" + n, v1).slot(0).on(n).build()));

@@ -136,7 +136,7 @@ class SwarmViewTest {
   @Test
   void aRemovedServiceFreesItsName() {
     ServiceEntity.State s = putService("svc1", "web");
-    view.put(new ServiceEntity.State(s.id(), false, s.spec(), null, 2, s.createdAt(), s.updatedAt(), null));
+    view.put(new ServiceEntity.State(s.id(), false, s.spec(), null, 2, s.createdAt(), s.updatedAt(), null, null, null));
 
     assertTrue(view.services().isEmpty());
     assertTrue(view.reserveName("web", "svc2"));

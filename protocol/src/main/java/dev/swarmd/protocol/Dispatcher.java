@@ -13,7 +13,10 @@ public interface Dispatcher {
   /** Completes with false when the manager refused the report (not this node's task, or stale). */
   CompletionStage<Boolean> report(StatusReport report);
 
-  /** Calls back (on any thread) whenever assignments may have changed. */
+  /** The routing mesh's table, the same for every node. */
+  List<IngressRoute> routes();
+
+  /** Calls back (on any thread) whenever assignments or routes may have changed. */
   void watch(Runnable onChange);
 
   /**

@@ -1,6 +1,11 @@
 package dev.swarmd.protocol;
 
-/** What an agent reports about a task it runs. exitCode and pid may be null. */
+import java.util.List;
+
+/**
+ * What an agent reports about a task it runs. exitCode, pid and ports may be null; ports: how the
+ * container's ports are bound on the node (the host port in publishedPort).
+ */
 public record StatusReport(
     String taskId,
     String nodeId,
@@ -9,5 +14,6 @@ public record StatusReport(
     String err,
     String containerId,
     Integer exitCode,
-    Integer pid)
+    Integer pid,
+    List<ServiceSpec.PortConfig> ports)
     implements CborSerializable {}

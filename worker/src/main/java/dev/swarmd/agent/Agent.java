@@ -2,10 +2,12 @@ package dev.swarmd.agent;
 
 import dev.swarmd.engine.Engine;
 import dev.swarmd.protocol.Dispatcher;
+import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.protocol.TaskState;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private final Engine engine;
   private final String nodeId;
   private final String hostname;
+  private final String nodeAddr;
   private final ExecutorService pool;
   private final ExecutorService stopPool;
   private final AutoCloseable exits;
@@ -53,20 +56,23 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private boolean listing;
   private boolean dirty;
 
-  public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname) {
+  /** nodeAddr: the node's advertise address, where task ports are published. */
+  public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
+      String nodeAddr) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Poke(), Duration.ofSeconds(2));
       var self = ctx.getSelf();
       dispatcher.watch(() -> self.tell(new Poke()));
       AutoCloseable exits = engine.onContainerExit(nodeId, () -> self.tell(new Poke()));
       self.tell(new Poke());
-      return new Agent(ctx, dispatcher, engine, nodeId, hostname, exits);
+      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, exits);
     }));
   }
 
   private Agent(ActorContext<Msg> ctx, Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      AutoCloseable exits) {
+      String nodeAddr, AutoCloseable exits) {
     super(ctx);
+    this.nodeAddr = nodeAddr;
     this.dispatcher = dispatcher;
     this.engine = engine;
     this.nodeId = nodeId;
@@ -196,11 +202,16 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
       Integer exitCode, Integer pid) {
+    report(a, state, message, err, containerId, exitCode, pid, null);
+  }
+
+  private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
+      Integer exitCode, Integer pid, List<ServiceSpec.PortConfig> ports) {
     if (state.terminal() || state == TaskState.RUNNING) {
       LOG.info("task {} ({}) {}{}", a.taskId(), a.containerName(), state.apiName(),
           err == null ? "" : ": " + err);
     }
-    dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid))
+    dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid, ports))
         .toCompletableFuture().join();
   }
 
@@ -238,7 +249,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
           return;
         }
         try {
-          id = engine.create(a, nodeId, hostname);
+          id = engine.create(a, nodeId, hostname, nodeAddr);
         } catch (RuntimeException e) {
           report(a, TaskState.REJECTED, "preparing", "create container: " + e.getMessage(), null, null, null);
           return;
@@ -263,8 +274,20 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       if ("unhealthy".equals(c.health())) {
         unhealthy(a, id);
       } else if (!c.healthChecked() || "healthy".equals(c.health())) {
-        report(a, TaskState.RUNNING, "started", null, id, null, c.pid());
+        report(a, TaskState.RUNNING, "started", null, id, null, c.pid(), bound(a, c));
       }
+    }
+
+    /** The task's endpoint ports as bound on this node: the host port the engine chose, in publishedPort. */
+    private List<ServiceSpec.PortConfig> bound(TaskAssignment a, Engine.Container c) {
+      List<ServiceSpec.PortConfig> out = new ArrayList<>();
+      for (ServiceSpec.PortConfig p : a.endpointPorts()) {
+        Integer host = c.hostPorts().get(p.targetPort() + "/" + p.protocol());
+        if (host != null) {
+          out.add(new ServiceSpec.PortConfig(p.name(), p.protocol(), p.targetPort(), host, p.publishMode()));
+        }
+      }
+      return out;
     }
 
     private void step(TaskState state, String message, String containerId) {

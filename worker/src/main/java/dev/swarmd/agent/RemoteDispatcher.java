@@ -2,6 +2,7 @@ package dev.swarmd.agent;
 
 import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.DispatcherProtocol;
+import dev.swarmd.protocol.IngressRoute;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import java.time.Duration;
@@ -28,6 +29,7 @@ public final class RemoteDispatcher implements Dispatcher {
   private final ActorSystem<?> system;
   private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
   private volatile List<TaskAssignment> assignments = List.of();
+  private volatile List<IngressRoute> routes = List.of();
   private volatile boolean synced;
   private volatile ActorRef<DispatcherProtocol.Command> dispatcher;
 
@@ -69,6 +71,7 @@ public final class RemoteDispatcher implements Dispatcher {
           })
           .onMessage(Got.class, g -> {
             assignments = g.assignments().tasks();
+            routes = g.assignments().routes() == null ? List.of() : g.assignments().routes();
             synced = true;
             watchers.forEach(Runnable::run);
             return Behaviors.same();
@@ -80,6 +83,11 @@ public final class RemoteDispatcher implements Dispatcher {
   @Override
   public List<TaskAssignment> assignments(String nodeId) {
     return assignments;
+  }
+
+  @Override
+  public List<IngressRoute> routes() {
+    return routes;
   }
 
   @Override

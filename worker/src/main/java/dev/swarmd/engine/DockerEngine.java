@@ -9,6 +9,9 @@ import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.InternetProtocol;
+import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Info;
@@ -109,7 +112,7 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
-  public String create(TaskAssignment task, String nodeId, String hostname) {
+  public String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr) {
     ServiceSpec.ContainerSpec c = task.spec().container();
     Map<String, String> labels = new HashMap<>();
     if (c.labels() != null) {
@@ -136,12 +139,26 @@ public final class DockerEngine implements Engine {
         host.withNanoCPUs(r.limitNanoCpus());
       }
     }
+    List<ExposedPort> exposed = new ArrayList<>();
+    Ports bindings = new Ports();
+    for (ServiceSpec.PortConfig p : task.endpointPorts()) {
+      ExposedPort e = new ExposedPort(p.targetPort(), InternetProtocol.parse(p.protocol()));
+      exposed.add(e);
+      boolean fixed = p.publishMode().equals("host") && p.publishedPort() > 0;
+      bindings.bind(e, fixed ? Ports.Binding.bindIpAndPort(nodeAddr, p.publishedPort()) : Ports.Binding.bindIp(nodeAddr));
+    }
+    if (!exposed.isEmpty()) {
+      host.withPortBindings(bindings);
+    }
     CreateContainerCmd cmd = docker.createContainerCmd(c.image())
         .withName(task.containerName())
         .withLabels(labels)
         .withHostConfig(host)
         .withTty(c.tty())
         .withStdinOpen(c.openStdin());
+    if (!exposed.isEmpty()) {
+      cmd.withExposedPorts(exposed);
+    }
     if (c.command() != null && !c.command().isEmpty()) {
       cmd.withEntrypoint(c.command());
     }
@@ -236,7 +253,7 @@ public final class DockerEngine implements Engine {
           : s.getHealth().getStatus();
       return Optional.of(new Container(r.getId(), taskId, s.getStatus(), Boolean.TRUE.equals(s.getRunning()),
           s.getExitCodeLong() == null ? 0 : s.getExitCodeLong(), s.getPid() == null ? 0 : s.getPid().intValue(),
-          health));
+          health, hostPorts(r)));
     } catch (NotFoundException e) {
       return Optional.empty();
     }
@@ -249,8 +266,21 @@ public final class DockerEngine implements Engine {
         .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId)).exec()) {
       boolean running = "running".equals(c.getState());
       out.add(new Container(c.getId(), c.getLabels().get(SwarmLabels.TASK_ID), c.getState(), running, -1, 0,
-          running ? health(c.getStatus()) : null));
+          running ? health(c.getStatus()) : null, Map.of()));
     }
+    return out;
+  }
+
+  private static Map<String, Integer> hostPorts(InspectContainerResponse r) {
+    Map<String, Integer> out = new HashMap<>();
+    if (r.getNetworkSettings() == null || r.getNetworkSettings().getPorts() == null) {
+      return out;
+    }
+    r.getNetworkSettings().getPorts().getBindings().forEach((port, bound) -> {
+      if (bound != null && bound.length > 0 && bound[0].getHostPortSpec() != null) {
+        out.put(port.getPort() + "/" + port.getProtocol().toString(), Integer.parseInt(bound[0].getHostPortSpec()));
+      }
+    });
     return out;
   }
 

@@ -3,6 +3,7 @@ package dev.swarmd.engine;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.TaskAssignment;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The container runtime a node runs its tasks on. Docker's engine (through docker-java) is the real one. */
@@ -10,9 +11,11 @@ public interface Engine {
 
   /**
    * A container of this node, as the agent needs it. exitCode is meaningful once it is not running;
-   * health is null without a health check, else starting, healthy or unhealthy.
+   * health is null without a health check, else starting, healthy or unhealthy; hostPorts: the
+   * host port bound for each published container port ("80/tcp"), known from inspect only.
    */
-  record Container(String id, String taskId, String state, boolean running, long exitCode, int pid, String health) {
+  record Container(String id, String taskId, String state, boolean running, long exitCode, int pid, String health,
+      Map<String, Integer> hostPorts) {
     public boolean healthChecked() {
       return health != null;
     }
@@ -28,8 +31,12 @@ public interface Engine {
   /** Tries to pull the image; false when it cannot be had. */
   boolean pull(String image);
 
-  /** Creates the task's container, or returns the one that already exists under its name. */
-  String create(TaskAssignment task, String nodeId, String hostname);
+  /**
+   * Creates the task's container, or returns the one that already exists under its name. Its
+   * endpoint ports are published on nodeAddr: ingress ones on a host port the engine picks (the
+   * routing mesh forwards to it), host-mode ones on their published port.
+   */
+  String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr);
 
   void start(String containerId);
 
