@@ -4,6 +4,7 @@
 # pointed at swarmd never redirects them.
 
 SWARMD_ENGINE_HOST=${SWARMD_ENGINE_HOST:-unix:///var/run/docker.sock}
+SWARMD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SWARMD_TMP=${TMPDIR:-/tmp}
 SWARMD_DOCKERD_PIDFILE=${SWARMD_DOCKERD_PIDFILE:-$SWARMD_TMP/swarmd-dockerd.pid}
 SWARMD_DOCKERD_LOG=${SWARMD_DOCKERD_LOG:-$SWARMD_TMP/swarmd-dockerd.log}
@@ -23,7 +24,7 @@ swarmd_engine() { "$SWARMD_DOCKER" -H "$SWARMD_ENGINE_HOST" "$@"; }
 # (default: all the tests need), plus a JDK 17 and Maven if javac/mvn are absent.
 swarmd_install_deps() {
   local pkgs=("$@") missing=() p
-  ((${#pkgs[@]})) || pkgs=(docker.io busybox-static haproxy wrk)
+  ((${#pkgs[@]})) || pkgs=(docker.io busybox-static haproxy wrk gcc libc6-dev)
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
@@ -81,10 +82,11 @@ swarmd_stop_dockerd_if_started() {
 }
 
 # Build swarmd-test/busybox from the host's static busybox (no registry here),
-# and alias it to the image names the tests use where no such image exists.
+# alias it to the plain image names the tests use where no such image exists,
+# and build the server-like images (redis, nginx, a broken one) from it.
 swarmd_build_test_images() {
   local img=swarmd-test/busybox busybox=/bin/busybox stamp have t aliases
-  aliases=(alpine:latest busybox:latest redis:3.0.6 redis:3.0.7 nginx:latest nginxdemos/hello:latest)
+  aliases=(alpine:latest busybox:latest)
   stamp="$SWARMD_IMAGE_RECIPE-$(sha256sum "$busybox" | cut -c1-16)"
   have=$(swarmd_engine image inspect "$img" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null || true)
   if [[ $have != "$stamp" ]]; then
@@ -112,4 +114,111 @@ swarmd_build_test_images() {
       swarmd_engine tag "$img:latest" "$t"
     fi
   done
+
+  # Server-like images. Their main process is PID 1 in the container, where a
+  # signal without a handler is ignored: each one traps TERM and exits 0, so
+  # `docker stop` (and a rolling update's stop) ends them at once.
+  local forever="trap 'exit 0' TERM; while true; do sleep 1 & wait \$!; done"
+  # /hostname tells the replicas apart (the container's hostname is its short ID).
+  local httpd="trap 'exit 0' TERM; hostname > /www/hostname; httpd -f -p 80 -h /www & wait \$!"
+  local www="FROM $img:latest
+COPY index.html /www/index.html"
+  _swarmd_build_derived redis:3.0.6 "FROM $img:latest
+LABEL dev.swarmd.test.image=redis dev.swarmd.test.version=3.0.6
+CMD [\"sh\", \"-c\", \"$forever\"]"
+  _swarmd_build_derived redis:3.0.7 "FROM $img:latest
+LABEL dev.swarmd.test.image=redis dev.swarmd.test.version=3.0.7
+CMD [\"sh\", \"-c\", \"$forever\"]"
+  _swarmd_build_derived nginx:latest "$www
+LABEL dev.swarmd.test.image=nginx
+EXPOSE 80
+CMD [\"sh\", \"-c\", \"$httpd\"]"
+  _swarmd_build_derived nginxdemos/hello:latest "$www
+LABEL dev.swarmd.test.image=nginxdemos/hello
+EXPOSE 80
+CMD [\"sh\", \"-c\", \"$httpd\"]"
+  # For failing updates: the task starts, then exits 1 after about a second.
+  _swarmd_build_derived swarmd-test/broken:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=broken
+CMD [\"sh\", \"-c\", \"sleep 1; exit 1\"]"
+  # Health checks: healthy HEALTHY_AFTER seconds after it starts, when /tmp/healthy appears.
+  _swarmd_build_derived swarmd-test/health:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=health
+ENV HEALTHY_AFTER=2
+HEALTHCHECK --interval=1s --timeout=2s --start-period=60s --retries=2 CMD test -f /tmp/healthy
+CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep \$HEALTHY_AFTER; touch /tmp/healthy; $forever\"]"
+  # UDP through the routing mesh: busybox-static has no UDP server, so a static one of ours.
+  local bin=$SWARMD_TMP/swarmd-images
+  mkdir -p "$bin"
+  gcc -static -O2 -o "$bin/udp-echo" "$SWARMD_ROOT/scripts/images/udp-echo.c"
+  _swarmd_build_derived swarmd-test/udp-echo:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=udp-echo
+COPY udp-echo /bin/udp-echo
+CMD [\"/bin/udp-echo\", \"80\"]" "$bin/udp-echo"
+  # A backend that speaks the PROXY protocol: the host's haproxy with the libraries it links.
+  _swarmd_root_of /usr/sbin/haproxy "$bin/haproxy-root.tar"
+  _swarmd_build_derived swarmd-test/haproxy:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=haproxy
+ADD haproxy-root.tar /
+CMD [\"haproxy\", \"-v\"]" "$bin/haproxy-root.tar"
+}
+
+# _swarmd_root_of BINARY TAR: a tar of BINARY and the shared libraries it loads,
+# at their paths, made reproducible (same content, same bytes) for the recipe hash.
+_swarmd_root_of() {
+  local binary=$1 tar=$2 root libs
+  root=$(mktemp -d "$SWARMD_TMP/swarmd-root.XXXXXX")
+  libs=$(ldd "$binary" | grep -o '/[^ ]*' | sort -u)
+  # shellcheck disable=SC2086 # one path a word
+  cp --parents -L "$binary" $libs "$root/"
+  tar -C "$root" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$tar" .
+  rm -rf "$root"
+}
+
+# _swarmd_build_derived NAME DOCKERFILE: build NAME from DOCKERFILE (FROM the local
+# swarmd-test/busybox; the build context holds index.html and the FILEs given)
+# unless NAME already is that build. The recipe label is a hash of the base image
+# ID, the Dockerfile and the FILEs, so any change to them rebuilds; the base's dev.swarmd.stamp label is inherited
+# (older copies of this file, which re-point only images whose stamp differs from
+# theirs, leave these alone). A NAME that exists without our stamp label is not
+# ours (a real image): it is left alone.
+_swarmd_build_derived() {
+  local name=$1 dockerfile=$2 base recipe info old have_stamp have_recipe ctx
+  local files=("${@:3}")
+  base=$(swarmd_engine image inspect swarmd-test/busybox:latest --format '{{.Id}}')
+  recipe=$( (printf '%s\n%s\n' "$base" "$dockerfile"; ((${#files[@]} == 0)) || cat "${files[@]}") \
+    | sha256sum | cut -c1-16)
+  if info=$(swarmd_engine image inspect "$name" \
+    --format '{{.Id}}|{{with .Config.Labels}}{{index . "dev.swarmd.stamp"}}|{{index . "dev.swarmd.recipe"}}{{end}}' 2>/dev/null); then
+    IFS='|' read -r old have_stamp have_recipe <<<"$info"
+    # (a missing key prints as "<no value>"; no labels at all print nothing)
+    [[ $have_stamp == "<no value>" ]] && have_stamp=
+    if [[ -z $have_stamp ]]; then
+      _swarmd_log "$name exists and is not one of ours: left alone"
+      return 0
+    fi
+    [[ $have_recipe == "$recipe" ]] && return 0
+  else
+    old=
+  fi
+  _swarmd_log "building $name"
+  ctx=$(mktemp -d "$SWARMD_TMP/swarmd-build.XXXXXX")
+  printf '%s\nLABEL dev.swarmd.recipe=%s\n' "$dockerfile" "$recipe" >"$ctx/Dockerfile"
+  ((${#files[@]} == 0)) || cp "${files[@]}" "$ctx/"
+  printf '<!DOCTYPE html>\n<html><head><title>swarmd-test</title></head>\n<body><h1>Hello from swarmd-test</h1><p>busybox httpd standing in for nginx.</p></body></html>\n' \
+    >"$ctx/index.html"
+  # The legacy builder (the engine is Debian's docker.io 20.10) never pulls a
+  # base image that is present, and --pull=false says so explicitly.
+  if ! DOCKER_BUILDKIT=0 swarmd_engine build -q --pull=false -t "$name" "$ctx" >/dev/null 2>"$ctx/err"; then
+    _swarmd_log "building $name failed:"
+    cat "$ctx/err" >&2
+    rm -rf "$ctx"
+    return 1
+  fi
+  rm -rf "$ctx"
+  # The image the name pointed at before: removed once no tag names it (rmi
+  # without -f also refuses one that a container still uses).
+  if [[ -n $old && $(swarmd_engine image inspect "$old" --format '{{len .RepoTags}}' 2>/dev/null) == 0 ]]; then
+    swarmd_engine image rm "$old" >/dev/null 2>&1 || true
+  fi
 }

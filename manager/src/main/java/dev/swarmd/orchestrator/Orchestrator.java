@@ -99,7 +99,7 @@ public final class Orchestrator {
       if (slot > replicas) {
         slotTasks.forEach(t -> retire(t, "service scaled down"));
       } else {
-        trimHistory(slotTasks);
+        trimHistory(slotTasks, creating(s.id(), slot, null));
       }
     });
   }
@@ -150,27 +150,30 @@ public final class Orchestrator {
       if (!nodes.containsKey(node)) {
         nodeTasks.forEach(t -> retire(t, "node removed"));
       }
-      trimHistory(nodeTasks);
+      trimHistory(nodeTasks, creating(s.id(), 0, node));
     });
   }
 
   /**
    * One slot (replicated) or one node (global, nodeId set): keep exactly one live task. A task of an
    * older spec stays until the updater picks its slot (replace); then it is stopped before its
-   * replacement starts, or, start-first, after its replacement runs.
+   * replacement starts, or, start-first, once its replacement runs (while the replacement starts,
+   * the slot is no longer the updater's to pick, so its live current task marks it).
    */
   private void reconcileSlot(ServiceEntity.State s, int slot, String nodeId, List<TaskEntity.State> slotTasks,
       boolean replace, boolean startFirst) {
     List<TaskEntity.State> live = new ArrayList<>();
     TaskEntity.State outgoing = null;
     boolean stopping = stillStopping(slotTasks);
+    boolean replacementLive = slotTasks.stream()
+        .anyMatch(t -> !t.desired().terminal() && current(s, t) && replaceReason(s, t) == null);
     for (TaskEntity.State t : slotTasks) {
       if (t.desired().terminal()) {
         continue;
       }
       String why = replaceReason(s, t);
-      if (why == null && !current(s, t) && replace) {
-        if (startFirst) {
+      if (why == null && !current(s, t) && (replace || replacementLive)) {
+        if (startFirst && outgoing == null) {
           outgoing = t;
           continue;
         }
@@ -183,7 +186,12 @@ public final class Orchestrator {
       actions.add(new SetDesired(t.id(), TaskState.SHUTDOWN, why));
       stopping |= stopsOnReadyNode(t);
     }
+    live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
+    for (TaskEntity.State extra : live.subList(Math.min(1, live.size()), live.size())) {
+      actions.add(new SetDesired(extra.id(), TaskState.SHUTDOWN, "more than one task in the slot"));
+    }
     if (outgoing != null) {
+      // Start-first: the old task serves until its replacement runs.
       boolean replacementRuns = live.stream().anyMatch(t -> current(s, t) && t.state() == TaskState.RUNNING);
       if (replacementRuns) {
         actions.add(new SetDesired(outgoing.id(), TaskState.SHUTDOWN, "service updated (start-first)"));
@@ -191,10 +199,7 @@ public final class Orchestrator {
         actions.add(new CreateTask(Ids.newId(), new TaskEntity.Definition(s.id(), s.spec().name(), slot, nodeId,
             s.spec().task(), s.version(), TaskState.RUNNING, null, s.endpointPorts()), "service updated (start-first)"));
       }
-    }
-    live.sort(Comparator.comparing(TaskEntity.State::createdAt).reversed());
-    for (TaskEntity.State extra : live.subList(Math.min(1, live.size()), live.size())) {
-      actions.add(new SetDesired(extra.id(), TaskState.SHUTDOWN, "more than one task in the slot"));
+      return;
     }
     // Stop-first: a replacement waits until the task it replaces has stopped.
     if (!live.isEmpty() || stopping) {
@@ -324,8 +329,14 @@ public final class Orchestrator {
   }
 
   /** Keeps at most historyLimit tasks per slot, deleting the oldest finished ones. */
-  private void trimHistory(List<TaskEntity.State> slotTasks) {
-    if (slotTasks.size() <= historyLimit) {
+  /** Tasks this round creates in the slot (or node): the history makes room for them at once. */
+  private long creating(String serviceId, int slot, String nodeId) {
+    return actions.stream().filter(a -> a instanceof CreateTask c && c.definition().serviceId().equals(serviceId)
+        && c.definition().slot() == slot && Objects.equals(c.definition().nodeId(), nodeId)).count();
+  }
+
+  private void trimHistory(List<TaskEntity.State> slotTasks, long creating) {
+    if (slotTasks.size() + creating <= historyLimit) {
       return;
     }
     // Finished: not wanted and not running anywhere (ended, or never placed on a node).
@@ -333,7 +344,7 @@ public final class Orchestrator {
         .filter(t -> t.desired().terminal() && (t.state().terminal() || t.nodeId() == null))
         .sorted(Comparator.comparing(TaskEntity.State::createdAt))
         .toList();
-    long excess = slotTasks.size() - historyLimit;
+    long excess = slotTasks.size() + creating - historyLimit;
     finished.stream().limit(excess).forEach(t -> actions.add(new DeleteTask(t.id(), "task history limit")));
   }
 

@@ -28,11 +28,7 @@ public final class Updater {
       new ServiceSpec.UpdatePolicy(1, 0, "pause", DEFAULT_MONITOR, 0, "stop-first");
 
   /** The slots to replace now, and how; failure is set when the update must pause or roll back. */
-  public record Plan<K>(Set<K> slots, boolean startFirst, Failure failure) {
-    static <K> Plan<K> none() {
-      return new Plan<>(Set.of(), false, null);
-    }
-  }
+  public record Plan<K>(Set<K> slots, boolean startFirst, Failure failure) {}
 
   /** action: pause, or rollback; taskId: the new task that failed. */
   public record Failure(String action, String taskId, boolean duringRollback) {
@@ -55,11 +51,13 @@ public final class Updater {
   public static <K> Plan<K> plan(ServiceEntity.State s, List<K> keys, Map<K, List<TaskEntity.State>> bySlot,
       Instant now) {
     ServiceEntity.UpdateStatus u = s.updateStatus();
-    if (u != null && !u.state().equals("updating") && !u.state().equals("rollback_started")) {
-      return Plan.none();
-    }
-    boolean rollback = u != null && u.state().equals("rollback_started");
+    boolean rollback = u != null && u.state().startsWith("rollback");
     ServiceSpec.UpdatePolicy p = policy(s, rollback);
+    // The order holds for slots already picked (a start-first replacement still starting) too.
+    boolean startFirst = p.order().equals("start-first");
+    if (u != null && !u.state().equals("updating") && !u.state().equals("rollback_started")) {
+      return new Plan<>(Set.of(), startFirst, null);
+    }
     Instant started = u == null || u.startedAt() == null ? now : u.startedAt();
     long monitor = p.monitor() == 0 ? DEFAULT_MONITOR : p.monitor();
 
@@ -67,7 +65,6 @@ public final class Updater {
     int inFlight = 0;
     int failures = 0;
     TaskEntity.State failed = null;
-    Instant lastRunning = null;
     for (K slot : keys) {
       TaskEntity.State liveCurrent = null;
       boolean oldLive = false;
@@ -87,8 +84,11 @@ public final class Updater {
         if (liveCurrent.state().compareTo(TaskState.RUNNING) < 0 || oldLive) {
           inFlight++;
         } else if (liveCurrent.state() == TaskState.RUNNING && !liveCurrent.createdAt().isBefore(started)) {
-          Instant at = liveCurrent.status().timestamp();
-          lastRunning = lastRunning == null || at.isAfter(lastRunning) ? at : lastRunning;
+          // As swarmkit's update workers: each waits Delay after its task runs before it takes the next slot.
+          Instant at = liveCurrent.runningAt() != null ? liveCurrent.runningAt() : liveCurrent.status().timestamp();
+          if (now.isBefore(at.plusNanos(p.delay()))) {
+            inFlight++;
+          }
         }
       } else if (oldLive) {
         dirty.add(slot);
@@ -103,16 +103,14 @@ public final class Updater {
       return new Plan<>(Set.of(), false, new Failure(action, failed.id(), rollback));
     }
     if (dirty.isEmpty()) {
-      return Plan.none();
+      return new Plan<>(Set.of(), startFirst, null);
     }
     long room = p.parallelism() == 0 ? dirty.size() : p.parallelism() - inFlight;
-    boolean waitingForDelay = inFlight == 0 && lastRunning != null && p.delay() > 0
-        && now.isBefore(lastRunning.plusNanos(p.delay()));
-    if (room <= 0 || waitingForDelay) {
-      return new Plan<>(Set.of(), p.order().equals("start-first"), null);
+    if (room <= 0) {
+      return new Plan<>(Set.of(), startFirst, null);
     }
     return new Plan<>(new LinkedHashSet<>(dirty.subList(0, (int) Math.min(room, dirty.size()))),
-        p.order().equals("start-first"), null);
+        startFirst, null);
   }
 
   /**

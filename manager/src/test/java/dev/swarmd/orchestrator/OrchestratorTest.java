@@ -280,6 +280,33 @@ class OrchestratorTest {
   }
 
   @Nested
+  class StartFirst {
+    private final ServiceEntity.State v1 = service("svc-web", replicated("web", 1, taskSpec("nginx:1")), 10);
+
+    private ServiceEntity.State updating() {
+      ServiceSpec.UpdatePolicy p = new ServiceSpec.UpdatePolicy(1, 0, "pause", 0, 0, "start-first");
+      ServiceSpec v2 = replicated("web", 1, taskSpec("nginx:2"));
+      ServiceSpec spec = new ServiceSpec(v2.name(), v2.labels(), v2.task(), v2.mode(), p, null, v2.endpoint());
+      return withStatus(service("svc-web", spec, 12), "updating");
+    }
+
+    @Test
+    void theReplacementIsCreatedOnceAndTheOldTaskServesUntilItRuns() {
+      ServiceEntity.State s = updating();
+      TaskEntity.State old = task("old", v1).slot(1).on("n1").build();
+
+      assertEquals(Set.of("create slot 1"), summary(reconcile(List.of(s), List.of(N1), List.of(old))));
+
+      TaskEntity.State starting = task("new", s).slot(1).on("n1").state(TaskState.STARTING).build();
+      assertEquals(Set.of(), summary(reconcile(List.of(s), List.of(N1), List.of(old, starting))),
+          "the old task is kept while its replacement starts");
+
+      TaskEntity.State running = task("new", s).slot(1).on("n1").state(TaskState.RUNNING).build();
+      assertEquals(Set.of("shutdown old"), summary(reconcile(List.of(s), List.of(N1), List.of(old, running))));
+    }
+  }
+
+  @Nested
   class RestartPolicy {
     private final Instant failedAt = T0.plusSeconds(10);
 
@@ -430,6 +457,14 @@ class OrchestratorTest {
 
       assertEquals(Set.of("delete old0", "delete old1"), summary(actions));
       assertTrue(actions.stream().allMatch(a -> a.reason().equals("task history limit")));
+    }
+
+    @Test
+    void aRestartAtTheLimitMakesRoomInTheSameRound() {
+      List<TaskEntity.State> tasks = new ArrayList<>(finished(5));
+
+      assertEquals(Set.of("create slot 1", "delete old0"), summary(reconcile(List.of(web), List.of(N1), tasks)),
+          "the slot never shows more than the limit");
     }
 
     @Test

@@ -215,4 +215,17 @@ class UpdaterTest {
     byNode.put("n1", List.of(task("new-n1", s).slot(0).on("n1").state(TaskState.RUNNING).at(START).build()));
     assertEquals(Set.of("n2"), Updater.plan(s, nodes, byNode, START.plusSeconds(1)).slots());
   }
+
+  @Test
+  void eachOfParallelismWorkersWaitsTheDelayAfterItsOwnTaskRuns() {
+    ServiceEntity.State s = v2(2, 5, "pause", "stop-first");
+    List<TaskEntity.State> tasks = oldTasks();
+    replaced(tasks, s, 1, TaskState.RUNNING, START.plusSeconds(1));
+    replaced(tasks, s, 2, TaskState.STARTING, START.plusSeconds(1));
+
+    assertEquals(Set.of(), plan(s, bySlot(tasks), START.plusSeconds(2)).slots(),
+        "slot 1's worker waits out the delay, slot 2's task is still starting");
+    assertEquals(Set.of(3), plan(s, bySlot(tasks), START.plusSeconds(6)).slots(),
+        "slot 1's worker is free 5 s after its task ran");
+  }
 }
