@@ -6,6 +6,7 @@ import dev.swarmd.api.ApiException;
 import dev.swarmd.api.NodeControl;
 import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.engine.Engine;
+import dev.swarmd.ingress.Ingress;
 import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
@@ -32,6 +33,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
@@ -155,7 +157,8 @@ final class LocalNode implements NodeControl {
       rt.stop(Duration.ofSeconds(10));
       throw new IllegalStateException(reg.failure().message());
     }
-    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname, s.advertiseHost()), "agent", Props.empty());
+    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname, s.advertiseHost(),
+        ingress(rt, s)), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
     LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
@@ -164,11 +167,17 @@ final class LocalNode implements NodeControl {
   private void startWorker(NodeState s) {
     SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT, s.seeds());
     RemoteDispatcher dispatcher = new RemoteDispatcher(rt.system(), s.nodeId());
-    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname, s.advertiseHost()), "agent", Props.empty());
+    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname, s.advertiseHost(),
+        ingress(rt, s)), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
     LOG.info("node {} ({}) is a worker of the swarm, managers at {}", s.nodeId(), hostname, s.seeds());
     rt.system().getWhenTerminated().thenRun(() -> rejoinLater(rt));
+  }
+
+  /** The node's routing mesh: every ingress port of the swarm, on the node's advertise address. */
+  private static ActorRef<Ingress.Command> ingress(SwarmRuntime rt, NodeState s) {
+    return rt.system().systemActorOf(Ingress.create(s.advertiseHost()), "ingress", Props.empty());
   }
 
   /** A worker whose cluster system ended without a leave: start it again, until it is back in. */

@@ -1,7 +1,9 @@
 package dev.swarmd.agent;
 
 import dev.swarmd.engine.Engine;
+import dev.swarmd.ingress.Ingress;
 import dev.swarmd.protocol.Dispatcher;
+import dev.swarmd.protocol.IngressRoute;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
@@ -17,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -43,12 +46,15 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final long DEFAULT_GRACE = Duration.ofSeconds(10).toNanos();
   private static final String UNHEALTHY = "dockerexec: unhealthy container";
+  private static final Duration DRAIN = Duration.ofSeconds(1);
 
   private final Dispatcher dispatcher;
   private final Engine engine;
   private final String nodeId;
   private final String hostname;
   private final String nodeAddr;
+  private final ActorRef<Ingress.Command> ingress;
+  private List<IngressRoute> routes = List.of();
   private final ExecutorService pool;
   private final ExecutorService stopPool;
   private final AutoCloseable exits;
@@ -56,23 +62,27 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private boolean listing;
   private boolean dirty;
 
-  /** nodeAddr: the node's advertise address, where task ports are published. */
+  /**
+   * nodeAddr: the node's advertise address, where task ports are published; ingress: this node's
+   * routing mesh, which the agent keeps on the dispatcher's routing table.
+   */
   public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      String nodeAddr) {
+      String nodeAddr, ActorRef<Ingress.Command> ingress) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Poke(), Duration.ofSeconds(2));
       var self = ctx.getSelf();
       dispatcher.watch(() -> self.tell(new Poke()));
       AutoCloseable exits = engine.onContainerExit(nodeId, () -> self.tell(new Poke()));
       self.tell(new Poke());
-      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, exits);
+      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, ingress, exits);
     }));
   }
 
   private Agent(ActorContext<Msg> ctx, Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      String nodeAddr, AutoCloseable exits) {
+      String nodeAddr, ActorRef<Ingress.Command> ingress, AutoCloseable exits) {
     super(ctx);
     this.nodeAddr = nodeAddr;
+    this.ingress = ingress;
     this.dispatcher = dispatcher;
     this.engine = engine;
     this.nodeId = nodeId;
@@ -97,6 +107,11 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private Behavior<Msg> poke() {
     if (!dispatcher.synced()) {
       return this;
+    }
+    List<IngressRoute> now = dispatcher.routes();
+    if (!now.equals(routes)) {
+      routes = now;
+      ingress.tell(new Ingress.SetRoutes(now));
     }
     if (listing) {
       dirty = true;
@@ -154,6 +169,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       work(a.taskId(), () -> unhealthy(a, c.id()), stopPool);
     } else if (!wanted && c != null) {
       work(a.taskId(), () -> {
+        drain(a, c);
         engine.stopAndRemove(c.id(), grace(a));
         if (!a.state().terminal()) {
           report(a, TaskState.SHUTDOWN, "shutdown", null, c.id(), null, null);
@@ -213,6 +229,22 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     }
     dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid, ports))
         .toCompletableFuture().join();
+  }
+
+  /**
+   * A task that takes routing-mesh traffic left the routing table when it was told to stop; every
+   * node's ingress learns that with the same push as this agent. Waiting a moment before stopping
+   * the container lets them all stop sending it new connections first.
+   */
+  private static void drain(TaskAssignment a, Engine.Container c) {
+    boolean meshed = a.endpointPorts().stream().anyMatch(p -> p.publishMode().equals("ingress"));
+    if (meshed && c.running() && a.state() == TaskState.RUNNING) {
+      try {
+        Thread.sleep(DRAIN.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static long grace(TaskAssignment a) {

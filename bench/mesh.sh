@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Issue 5 benchmark: the routing mesh against going straight to the container.
+# One swarmd on 127.0.0.81 runs one task (HAProxy answering 200 "ok" itself: a fast backend with
+# keep-alive) published on 8200; wrk measures requests/s and p99 latency through the node's published
+# port (the mesh) and straight to the container's address, for a keep-alive and a
+# connection-per-request workload, N runs each (medians). A UDP echo task published on 8201/udp gives
+# a round-trip rate through the mesh and direct (one client, one datagram in flight).
+# Usage: bench/mesh.sh [N]   (default 3). Prints a markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+N=${1:-3}
+DURATION=${BENCH_DURATION:-10}
+ADDR=127.0.0.81
+WORK=$(mktemp -d "$SWARMD_TMP/swarmd-mesh.XXXXXX")
+PID=
+say() { echo "== $*" >&2; }
+sw() { "$SWARMD_DOCKER" -H "tcp://$ADDR:2375" "$@"; }
+
+cleanup() {
+  set +e
+  [[ -z $PID ]] || kill -KILL -- "-$PID" 2>/dev/null
+  ids=$(swarmd_engine ps -aq --filter "label=dev.swarmd.node.hostname=bench-mesh")
+  # shellcheck disable=SC2086
+  [[ -z $ids ]] || swarmd_engine rm -f $ids >/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+swarmd_install_deps wrk haproxy
+swarmd_ensure_dockerd
+swarmd_build_test_images
+[[ -f daemon/target/swarmd.jar ]] || mvn -B -ntp -q -DskipTests package
+
+setsid bin/swarmd -H "tcp://$ADDR:2375" --data-root "$WORK/data" --hostname bench-mesh >>"$WORK/swarmd.log" 2>&1 \
+  </dev/null &
+PID=$!
+for ((i = 0; i < 120; i++)); do curl -sf "http://$ADDR:2375/_ping" >/dev/null && break; sleep 0.5; done
+sw swarm init --advertise-addr "$ADDR" >/dev/null
+cfg='global\n  maxconn 10000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind :80\n  http-request return status 200 content-type text/plain string ok\n'
+sw service create -q --name meshbench -p 8200:80 swarmd-test/haproxy sh -c \
+  "printf '$cfg' > /tmp/h.cfg && exec haproxy -f /tmp/h.cfg" >/dev/null
+sw service create -q --name udpbench -p 8201:80/udp swarmd-test/udp-echo >/dev/null
+container_ip() {
+  swarmd_engine inspect --format '{{.NetworkSettings.IPAddress}}' \
+    "$(swarmd_engine ps -q --filter "label=com.docker.swarm.service.name=$1")"
+}
+HTTP_IP=$(container_ip meshbench)
+UDP_IP=$(container_ip udpbench)
+for ((i = 0; i < 100; i++)); do curl -sf "http://$ADDR:8200/" >/dev/null && break; sleep 0.2; done
+
+# wrk ARGS... -> "requests/s p99-ms"
+run_wrk() {
+  wrk --latency "$@" | awk '
+    /Requests\/sec/ {rps = $2}
+    $1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}; p99 = v}
+    END {printf "%s %s\n", rps, p99}'
+}
+median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# UDP round trips per second for DURATION seconds, one datagram in flight.
+udp_rate() {
+  python3 - "$1" "$2" "$DURATION" <<'PY'
+import socket, sys, time
+host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+n, lost, end = 0, 0, time.time() + secs
+while time.time() < end:
+    s.sendto(b"x", (host, port))
+    try:
+        s.recvfrom(2048)
+        n += 1
+    except socket.timeout:
+        lost += 1
+print(n / secs)
+PY
+}
+
+declare -A RPS P99
+for workload in keepalive close; do
+  args=(-t2 -c32 "-d${DURATION}s")
+  [[ $workload == close ]] && args+=(-H 'Connection: close')
+  for target in mesh direct; do
+    url="http://$ADDR:8200/"
+    [[ $target == direct ]] && url="http://$HTTP_IP:80/"
+    rps_runs=() p99_runs=()
+    for ((r = 1; r <= N; r++)); do
+      read -r rps p99 < <(run_wrk "${args[@]}" "$url")
+      say "$workload $target run $r: $rps req/s, p99 $p99 ms"
+      rps_runs+=("$rps") p99_runs+=("$p99")
+    done
+    RPS[$workload.$target]=$(printf '%s\n' "${rps_runs[@]}" | median)
+    P99[$workload.$target]=$(printf '%s\n' "${p99_runs[@]}" | median)
+  done
+done
+udp_runs_mesh=() udp_runs_direct=()
+for ((r = 1; r <= N; r++)); do
+  udp_runs_mesh+=("$(udp_rate "$ADDR" 8201)")
+  udp_runs_direct+=("$(udp_rate "$UDP_IP" 80)")
+done
+UDP_MESH=$(printf '%s\n' "${udp_runs_mesh[@]}" | median)
+UDP_DIRECT=$(printf '%s\n' "${udp_runs_direct[@]}" | median)
+
+echo
+echo "| workload | mesh req/s | direct req/s | mesh/direct | mesh p99 ms | direct p99 ms | added p99 ms |"
+echo "|---|---|---|---|---|---|---|"
+for workload in keepalive close; do
+  awk -v w="$workload" -v mr="${RPS[$workload.mesh]}" -v dr="${RPS[$workload.direct]}" \
+    -v mp="${P99[$workload.mesh]}" -v dp="${P99[$workload.direct]}" \
+    'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", w, mr, dr, mr / dr, mp, dp, mp - dp}'
+done
+echo
+awk -v m="$UDP_MESH" -v d="$UDP_DIRECT" \
+  'BEGIN {printf "UDP round trips/s (one in flight): mesh %.0f, direct %.0f, mesh/direct %.2f\n", m, d, m / d}'
+echo "(medians of $N runs of ${DURATION}s; wrk -t2 -c32; backend: HAProxy in the task container)"

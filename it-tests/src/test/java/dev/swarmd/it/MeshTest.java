@@ -1,0 +1,481 @@
+package dev.swarmd.it;
+
+import static dev.swarmd.it.MultiNode.awaitStatus;
+import static dev.swarmd.it.MultiNode.printedJoinCommand;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.github.dockerjava.api.model.Container;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The routing mesh and published ports on a three-node swarm (manager 127.0.0.71, workers .72 and .73), with the seed
+ * notes' commands: every node answers on a service's published port, also the nodes that run no task of it; UDP
+ * beside TCP on one port; publish-add/rm on a live service; dynamic ports; host mode; the PROXY protocol seen by a
+ * real HAProxy backend; Debian's HAProxy in front of the swarm, through the mesh and around it; a task killed
+ * mid-traffic.
+ */
+class MeshTest {
+    static TestNode mgr;
+    static TestNode w1;
+    static TestNode w2;
+    static List<TestNode> nodes = new ArrayList<>();
+    static Engine engine;
+
+    @BeforeAll
+    static void startSwarm() {
+        assumeFalse(ItConfig.reference(), "Docker's own mesh needs IPVS, which this kernel lacks");
+        nodes = TestNode.startAll(List.of("mesh-mgr", "mesh-w1", "mesh-w2"), List.of(71, 72, 73));
+        mgr = nodes.get(0);
+        w1 = nodes.get(1);
+        w2 = nodes.get(2);
+        engine = Engine.connect();
+        mgr.swarmInit().ok();
+        List<String> join = printedJoinCommand(mgr);
+        for (TestNode w : List.of(w1, w2)) {
+            w.swarmJoin(join).ok();
+        }
+        for (TestNode w : List.of(w1, w2)) {
+            awaitStatus(mgr, w, "Ready");
+        }
+    }
+
+    @AfterAll
+    static void stopSwarm() {
+        TestNode.closeAll(nodes);
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    @AfterEach
+    void removeServices() {
+        for (String name : mgr.docker("service", "ls", "--format", "{{.Name}}").nonBlankLines()) {
+            mgr.docker("service", "rm", name);
+        }
+        Eventually.await("no service container left", () -> {
+            List<Container> left = new ArrayList<>();
+            for (TestNode n : nodes) {
+                left.addAll(engine.containers(Engine.labels(Engine.SWARMD_HOSTNAME, n.hostname()), true));
+            }
+            assertEquals(List.of(), left, Engine.describe(left));
+        });
+    }
+
+    /** An HTTP/1.0 GET of path on addr:port: the status line's code and the body; throws on a failed connection. */
+    record Http(int status, String body) {}
+
+    static Http get(String addr, int port, String path) throws IOException {
+        return get(null, addr, port, path);
+    }
+
+    static Http get(String from, String addr, int port, String path) throws IOException {
+        try (Socket s = new Socket()) {
+            if (from != null) {
+                s.bind(new InetSocketAddress(from, 0));
+            }
+            s.connect(new InetSocketAddress(addr, port), 3000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET " + path + " HTTP/1.0\r\nHost: " + addr + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            if (response.isEmpty()) {
+                throw new IOException("empty response from " + addr + ":" + port);
+            }
+            int status = Integer.parseInt(response.substring(9, 12));
+            int body = response.indexOf("\r\n\r\n");
+            return new Http(status, body < 0 ? "" : response.substring(body + 4));
+        }
+    }
+
+    /** One UDP round trip: the reply's text, or null when none came within the timeout. */
+    static String udp(String addr, int port, String payload) throws IOException {
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.setSoTimeout(2000);
+            byte[] b = payload.getBytes(StandardCharsets.UTF_8);
+            s.send(new DatagramPacket(b, b.length, InetAddress.getByName(addr), port));
+            DatagramPacket reply = new DatagramPacket(new byte[2048], 2048);
+            try {
+                s.receive(reply);
+            } catch (SocketTimeoutException e) {
+                return null;
+            }
+            assertEquals(new InetSocketAddress(addr, port), reply.getSocketAddress(), "the reply comes from where it was sent");
+            return new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The container hostnames (short IDs) of the service's running tasks, by node hostname. */
+    static Map<String, Set<String>> replicasByNode(String service) {
+        return MultiNode.runningByHost(engine, service, nodes).entrySet().stream().collect(Collectors.toMap(
+                Map.Entry::getKey, e -> e.getValue().stream().map(c -> c.getId().substring(0, 12))
+                        .collect(Collectors.toSet())));
+    }
+
+    static Set<String> allReplicas(String service) {
+        return replicasByNode(service).values().stream().flatMap(Set::stream).collect(Collectors.toSet());
+    }
+
+    /** Asks each node's published port n times; returns every container hostname that answered, per node. */
+    static Map<String, Set<String>> hostnamesThrough(int port, int n) throws IOException {
+        Map<String, Set<String>> seen = new java.util.LinkedHashMap<>();
+        for (TestNode node : nodes) {
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < n; i++) {
+                Http r = get(node.advertiseAddr(), port, "/hostname");
+                assertEquals(200, r.status(), node.hostname() + ":" + port + " -> " + r);
+                names.add(r.body().trim());
+            }
+            seen.put(node.hostname(), names);
+        }
+        return seen;
+    }
+
+    static boolean refused(String addr, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(addr, port), 2000);
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void theSeedsWebServiceAnswersOnEveryNodeIncludingOnesWithoutAReplica() throws IOException {
+        CliResult create = mgr.docker("service", "create", "--name", "my-web", "--publish", "published=8080,target=80",
+                "--replicas", "2", "nginx");
+        assertTrue(create.stdout().contains("converged"), create.describe());
+        assertEquals("[{\"Protocol\":\"tcp\",\"TargetPort\":80,\"PublishedPort\":8080,\"PublishMode\":\"ingress\"}]",
+                mgr.docker("service", "inspect", "--format={{json .Endpoint.Spec.Ports}}", "my-web").stdout().trim());
+        assertTrue(mgr.docker("service", "ls").hasLine(".*my-web\\s+replicated\\s+2/2\\s+nginx:latest\\s+\\*:8080->80/tcp"));
+
+        Set<String> replicas = allReplicas("my-web");
+        assertEquals(2, replicas.size());
+        List<String> idle = replicasByNode("my-web").entrySet().stream().filter(e -> e.getValue().isEmpty())
+                .map(Map.Entry::getKey).toList();
+        assertEquals(1, idle.size(), "two replicas on three nodes leave one node without: " + replicasByNode("my-web"));
+
+        Eventually.await("every node balances over both replicas", () -> {
+            Map<String, Set<String>> seen = hostnamesThrough(8080, 8);
+            for (Map.Entry<String, Set<String>> e : seen.entrySet()) {
+                assertEquals(replicas, e.getValue(), e.getKey() + " reaches both replicas: " + seen);
+            }
+        });
+        TestNode without = nodes.stream().filter(n -> n.hostname().equals(idle.get(0))).findFirst().orElseThrow();
+        assertEquals(200, get(without.advertiseAddr(), 8080, "/").status(), "the node without a replica forwards");
+    }
+
+    @Test
+    void udpAndTcpShareAPublishedPort() throws IOException {
+        mgr.docker("service", "create", "--replicas", "2", "--publish", "published=8080,target=80,protocol=udp",
+                "--publish", "published=8080,target=80", "--name", "helloworld", "nginxdemos/hello");
+        assertTrue(mgr.docker("service", "ls").hasLine(".*helloworld.*\\*:8080->80/udp, \\*:8080->80/tcp\\s*")
+                || mgr.docker("service", "ls").hasLine(".*helloworld.*\\*:8080->80/tcp, \\*:8080->80/udp\\s*"),
+                mgr.docker("service", "ls").describe());
+        Eventually.await("TCP 8080 answers on every node", () -> {
+            for (TestNode n : nodes) {
+                assertEquals(200, get(n.advertiseAddr(), 8080, "/").status());
+            }
+        });
+        mgr.docker("service", "rm", "helloworld");
+
+        mgr.docker("service", "create", "--replicas", "2", "-p", "9053:80/udp", "-p", "9053:80", "--name", "echo",
+                "swarmd-test/udp-echo");
+        Set<String> replicas = allReplicas("echo");
+        Eventually.await("UDP round trips through every node reach both replicas", () -> {
+            for (TestNode n : nodes) {
+                Set<String> seen = new HashSet<>();
+                for (int i = 0; i < 8; i++) {
+                    String reply = udp(n.advertiseAddr(), 9053, "ping " + i);
+                    assertTrue(reply != null && reply.endsWith(" ping " + i), n.hostname() + " replied " + reply);
+                    seen.add(reply.substring(0, reply.indexOf(' ')));
+                }
+                assertEquals(replicas, seen, n.hostname() + " reaches both replicas over UDP");
+            }
+        });
+    }
+
+    @Test
+    void publishAddAndRmOnALiveService() throws IOException {
+        mgr.docker("service", "create", "--name", "live", "-p", "8090:80", "--replicas", "2", "nginx");
+        Eventually.await("8090 answers", () -> assertEquals(200, get(w2.advertiseAddr(), 8090, "/").status()));
+
+        mgr.docker("service", "update", "--publish-add", "published=8091,target=80", "live");
+        Eventually.await("8091 answers on every node", () -> {
+            for (TestNode n : nodes) {
+                assertEquals(200, get(n.advertiseAddr(), 8091, "/").status());
+                assertEquals(200, get(n.advertiseAddr(), 8090, "/").status());
+            }
+        });
+        assertTrue(mgr.docker("service", "ls").hasLine(".*live.*\\*:8090-8091->80/tcp\\s*"), "the CLI joins consecutive ports");
+
+        // --publish-rm takes a target port (and protocol): both published ports of target 80 go
+        mgr.docker("service", "update", "--publish-rm", "80", "live");
+        Eventually.await("8090 and 8091 are closed on every node", () -> {
+            for (TestNode n : nodes) {
+                assertTrue(refused(n.advertiseAddr(), 8091), n.hostname() + ":8091 still open");
+                assertTrue(refused(n.advertiseAddr(), 8090), n.hostname() + ":8090 still open");
+            }
+        });
+        assertEquals("[]", mgr.docker("service", "inspect", "--format", "{{json .Endpoint.Ports}}", "live").stdout()
+                .trim().replace("null", "[]"));
+
+        mgr.docker("service", "update", "--publish-add", "8092:80", "live");
+        Eventually.await("8092 answers on every node", () -> {
+            for (TestNode n : nodes) {
+                assertEquals(200, get(n.advertiseAddr(), 8092, "/").status());
+            }
+        });
+    }
+
+    @Test
+    void aPortAskedWithoutANumberComesFromTheDynamicRangeAndConflictsAreRefused() throws IOException {
+        mgr.docker("service", "create", "-d", "--name", "dyn", "-p", "80", "nginx");
+        int port = Integer.parseInt(mgr.docker("service", "inspect", "--format",
+                "{{(index .Endpoint.Ports 0).PublishedPort}}", "dyn").stdout().trim());
+        assertTrue(port >= 30000 && port <= 32767, "dynamic port " + port);
+        Eventually.await("the dynamic port answers", () -> assertEquals(200, get(w1.advertiseAddr(), port, "/").status()));
+
+        String dynId = mgr.docker("service", "inspect", "--format", "{{.ID}}", "dyn").stdout().trim();
+        CliResult clash = mgr.cli().run("service", "create", "-d", "--name", "clash", "-p", port + ":80", "nginx");
+        MultiNode.assertRefused(clash, "port '" + port + "' is already in use by service 'dyn' (" + dynId
+                + ") as an ingress port");
+        assertEquals(List.of("dyn"), mgr.docker("service", "ls", "--format", "{{.Name}}").nonBlankLines());
+
+        mgr.docker("service", "rm", "dyn");
+        Eventually.await("the port is released", () -> {
+            CliResult again = mgr.cli().run("service", "create", "-d", "--name", "again", "-p", port + ":80", "nginx");
+            assertEquals(0, again.exitCode(), again.describe());
+        });
+    }
+
+    @Test
+    void hostModeWithGlobalAnswersOnEachNodeFromItsOwnTask() throws IOException {
+        // The seed's dns-cache image does not exist here: the command is taken, its tasks fail as Docker's would.
+        mgr.docker("service", "create", "-d", "--name", "dns-cache", "--publish",
+                "published=53,target=53,protocol=udp,mode=host", "--mode", "global", "dns-cache");
+        Eventually.await("dns-cache tasks are rejected: no such image", () -> assertTrue(mgr.docker("service", "ps",
+                "--no-trunc", "dns-cache").stdout().contains("No such image: dns-cache")));
+        mgr.docker("service", "rm", "dns-cache");
+
+        mgr.docker("service", "create", "--name", "hostecho", "--publish",
+                "published=9054,target=80,protocol=udp,mode=host", "--mode", "global", "swarmd-test/udp-echo");
+        Map<String, Set<String>> byNode = replicasByNode("hostecho");
+        for (TestNode n : nodes) {
+            assertEquals(1, byNode.get(n.hostname()).size(), "one task per node: " + byNode);
+            String reply = udp(n.advertiseAddr(), 9054, "hi");
+            assertEquals(byNode.get(n.hostname()).iterator().next() + " hi", reply,
+                    "host mode: " + n.hostname() + "'s own task answers on its address");
+        }
+        CliResult ps = mgr.docker("service", "ps", "--format", "{{.Ports}}", "hostecho");
+        assertEquals(List.of("*:9054->80/udp", "*:9054->80/udp", "*:9054->80/udp"), ps.nonBlankLines(), ps.describe());
+
+        mgr.docker("service", "create", "-d", "--name", "crowd", "--replicas", "4", "--publish",
+                "published=9055,target=80,protocol=udp,mode=host", "swarmd-test/udp-echo");
+        Eventually.await("the fourth task has no node with the port free", () -> {
+            CliResult crowd = mgr.docker("service", "ps", "--no-trunc", "--format", "{{.CurrentState}} {{.Error}}", "crowd");
+            assertEquals(3, crowd.nonBlankLines().stream().filter(l -> l.startsWith("Running")).count(), crowd.describe());
+            assertTrue(crowd.stdout().contains("no suitable node (host-mode port already in use on 3 nodes)"),
+                    crowd.describe());
+        });
+    }
+
+    @Test
+    void theProxyProtocolLabelLetsARealBackendSeeTheClientAddress() throws IOException {
+        // HAProxy as the task: it takes PROXY v2 (accept-proxy) and answers with the client address it was given.
+        String cfg = "global\\n  log stdout format raw local0\\ndefaults\\n  mode http\\n  timeout connect 5s\\n"
+                + "  timeout client 30s\\n  timeout server 30s\\nfrontend fe\\n  bind :80 accept-proxy\\n"
+                + "  http-request return status 200 content-type text/plain lf-string \"%%[src]\\\\n\"\\n";
+        mgr.docker("service", "create", "--name", "pp", "--replicas", "2", "-p", "8095:80", "-p", "8096:80",
+                "--label", "dev.swarmd.ingress.proxy-protocol=8095", "swarmd-test/haproxy", "sh", "-c",
+                "printf '" + cfg + "' > /tmp/h.cfg && exec haproxy -db -f /tmp/h.cfg");
+        for (TestNode n : nodes) {
+            Eventually.await(n.hostname() + " forwards with a PROXY header", () -> {
+                Http r = get("127.0.0.99", n.advertiseAddr(), 8095, "/");
+                assertEquals(200, r.status(), r.toString());
+                assertEquals("127.0.0.99", r.body().trim(), "the backend sees the real client");
+            });
+        }
+        // Port 8096 has no PROXY header: HAProxy with accept-proxy refuses the bare request.
+        assertThrowsOrNot200(() -> get("127.0.0.99", w1.advertiseAddr(), 8096, "/"));
+    }
+
+    interface Call {
+        Http run() throws IOException;
+    }
+
+    static void assertThrowsOrNot200(Call c) {
+        try {
+            Http r = c.run();
+            assertFalse(r.status() == 200, "without PROXY protocol the accept-proxy backend must refuse: " + r);
+        } catch (IOException expected) {
+            // refused by the backend: the connection closes without an answer
+        }
+    }
+
+    @Test
+    void debiansHaproxyInFrontOfTheSwarmThroughTheMeshAndAroundIt() throws Exception {
+        mgr.docker("service", "create", "--name", "front", "--publish", "published=8097,target=80", "--replicas", "2",
+                "nginx");
+        mgr.docker("service", "create", "--name", "direct", "--mode", "global", "--publish",
+                "published=8098,target=80,mode=host", "nginx");
+        Path dir = Files.createTempDirectory("swarmd-haproxy");
+        StringBuilder cfg = new StringBuilder("global\n  log stdout format raw local0\ndefaults\n  mode http\n"
+                + "  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n");
+        // As the seed: a frontend on port 80 (here 127.0.0.70:8099), a round-robin backend of the three nodes.
+        cfg.append("frontend http_front\n  bind 127.0.0.70:8099\n  default_backend http_back\n");
+        cfg.append("backend http_back\n  balance roundrobin\n");
+        for (int i = 0; i < nodes.size(); i++) {
+            cfg.append("  server node").append(i + 1).append(' ').append(nodes.get(i).advertiseAddr()).append(":8097 check\n");
+        }
+        cfg.append("frontend direct_front\n  bind 127.0.0.70:8100\n  default_backend direct_back\n");
+        cfg.append("backend direct_back\n  balance roundrobin\n");
+        for (int i = 0; i < nodes.size(); i++) {
+            cfg.append("  server node").append(i + 1).append(' ').append(nodes.get(i).advertiseAddr()).append(":8098 check\n");
+        }
+        Path file = dir.resolve("haproxy.cfg");
+        Files.writeString(file, cfg.toString());
+        Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", file.toString()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+        try {
+            Set<String> front = allReplicas("front");
+            Eventually.await("HAProxy reaches both replicas through the mesh", () -> {
+                Set<String> seen = new HashSet<>();
+                for (int i = 0; i < 12; i++) {
+                    Http r = get("127.0.0.70", 8099, "/hostname");
+                    assertEquals(200, r.status(), r.toString());
+                    seen.add(r.body().trim());
+                }
+                assertEquals(front, seen);
+            });
+            Set<String> direct = allReplicas("direct");
+            assertEquals(3, direct.size());
+            Eventually.await("HAProxy reaches each node's own task without the mesh", () -> {
+                Set<String> seen = new HashSet<>();
+                for (int i = 0; i < 12; i++) {
+                    Http r = get("127.0.0.70", 8100, "/hostname");
+                    assertEquals(200, r.status(), r.toString());
+                    seen.add(r.body().trim());
+                }
+                assertEquals(direct, seen);
+            });
+        } finally {
+            haproxy.destroy();
+            haproxy.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Requests one at a time through a node's published port; failures with the time they happened. */
+    static final class Traffic implements AutoCloseable {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicInteger ok = new AtomicInteger();
+        final List<Map.Entry<Long, String>> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        final Thread client;
+
+        Traffic(String addr, int port) {
+            client = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        Http r = get(addr, port, "/hostname");
+                        if (r.status() == 200) {
+                            ok.incrementAndGet();
+                        } else {
+                            failures.add(Map.entry(System.currentTimeMillis(), "status " + r.status()));
+                        }
+                    } catch (IOException e) {
+                        failures.add(Map.entry(System.currentTimeMillis(), e.toString()));
+                    }
+                }
+            });
+            client.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            client.join(10_000);
+        }
+    }
+
+    @Test
+    void aTaskScaledAwayMidTrafficLeavesTheRotationBeforeItStops() throws Exception {
+        mgr.docker("service", "create", "--name", "calm", "-p", "8102:80", "--replicas", "3", "nginx");
+        Eventually.await("calm answers", () -> assertEquals(200, get(mgr.advertiseAddr(), 8102, "/").status()));
+        Traffic t;
+        try (Traffic traffic = new Traffic(w1.advertiseAddr(), 8102)) {
+            t = traffic;
+            Eventually.settle(Duration.ofSeconds(2));
+            mgr.docker("service", "scale", "-d", "calm=1");
+            Eventually.await("calm runs one task", () -> assertEquals(1, MultiNode.running(engine, "calm", nodes).size()));
+            Eventually.settle(Duration.ofSeconds(2));
+        }
+        assertTrue(t.ok.get() > 50, "requests went through: " + t.ok.get());
+        assertEquals(List.of(), t.failures, "no request fails when tasks are stopped on purpose");
+    }
+
+    @Test
+    void aTaskKilledMidTrafficFailsOnlyTheRequestsRoutedToItBeforeTheMeshKnew() throws Exception {
+        mgr.docker("service", "create", "--name", "busy", "-p", "8101:80", "--replicas", "3", "nginx");
+        Eventually.await("busy answers", () -> assertEquals(200, get(mgr.advertiseAddr(), 8101, "/").status()));
+        Container victim = MultiNode.running(engine, "busy", nodes).get(0);
+        String victimTask = victim.getLabels().get(Engine.TASK_ID);
+        long killedAt;
+        Traffic t;
+        try (Traffic traffic = new Traffic(w1.advertiseAddr(), 8101)) {
+            t = traffic;
+            Eventually.settle(Duration.ofSeconds(2));
+            assertEquals(List.of(), t.failures, "no failure before the kill");
+            killedAt = System.currentTimeMillis();
+            engine.kill(victim.getId());
+            Eventually.await("the killed task is replaced", () -> assertEquals(3,
+                    MultiNode.running(engine, "busy", nodes).size()));
+            Eventually.settle(Duration.ofSeconds(3));
+        }
+        RawHttp.Response task = mgr.raw().get(TestNode.API + "/tasks/" + victimTask);
+        assertEquals(200, task.status(), task.toString());
+        long known = java.time.Instant.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree(task.body())
+                .path("Status").path("Timestamp").asText()).toEpochMilli();
+        assertTrue(t.ok.get() > 50, "requests went through: " + t.ok.get());
+        // The killed task's container port still accepts (the engine's proxy) until the mesh drops the task, which
+        // it does once the manager has recorded the failure; only connections sent to it before then fail.
+        long window = known + 1000;
+        for (Map.Entry<Long, String> f : t.failures) {
+            assertTrue(f.getKey() >= killedAt && f.getKey() <= window, "a failure outside the window from the kill to "
+                    + "the failure being known (+1 s): " + f + ", killed at " + killedAt + ", known at " + known);
+        }
+        System.out.printf("[mesh] killed task: %d failed requests of %d, failure known %d ms after the kill%n",
+                t.failures.size(), t.ok.get() + t.failures.size(), known - killedAt);
+    }
+}
