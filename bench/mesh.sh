@@ -38,7 +38,7 @@ setsid bin/swarmd -H "tcp://$ADDR:2375" --data-root "$WORK/data" --hostname benc
 PID=$!
 for ((i = 0; i < 120; i++)); do curl -sf "http://$ADDR:2375/_ping" >/dev/null && break; sleep 0.5; done
 sw swarm init --advertise-addr "$ADDR" >/dev/null
-cfg='global\n  maxconn 10000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind :80\n  http-request return status 200 content-type text/plain string ok\n'
+cfg='global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind :80\n  http-request return status 200 content-type text/plain string ok\n'
 sw service create -q --name meshbench -p 8200:80 swarmd-test/haproxy sh -c \
   "printf '$cfg' > /tmp/h.cfg && exec haproxy -f /tmp/h.cfg" >/dev/null
 sw service create -q --name udpbench -p 8201:80/udp swarmd-test/udp-echo >/dev/null

@@ -52,6 +52,8 @@ swarmd_ensure_dockerd() {
   setsid dockerd $SWARMD_DOCKERD_ARGS >"$SWARMD_DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! i
   echo "$pid" >"$SWARMD_DOCKERD_PIDFILE"
+  # This shell started it: only this shell's traps stop it (the pidfile outlives us).
+  _SWARMD_DOCKERD_STARTED_HERE=$pid
   for ((i = 0; i < 120; i++)); do
     if _swarmd_engine_up; then
       # Ours may have lost a race with another dockerd (e.g. one apt started): not ours then.
@@ -65,11 +67,13 @@ swarmd_ensure_dockerd() {
   return 1
 }
 
-# Stop dockerd only if swarmd_ensure_dockerd started it. Never fails (used in traps).
+# Stop dockerd only if swarmd_ensure_dockerd started it in this shell (a dockerd
+# that an earlier run left behind is not ours to stop). Never fails (used in traps).
 swarmd_stop_dockerd_if_started() {
-  [[ -f $SWARMD_DOCKERD_PIDFILE ]] || return 0
+  [[ -n ${_SWARMD_DOCKERD_STARTED_HERE:-} && -f $SWARMD_DOCKERD_PIDFILE ]] || return 0
   local pid i
   pid=$(cat "$SWARMD_DOCKERD_PIDFILE")
+  [[ $pid == "$_SWARMD_DOCKERD_STARTED_HERE" ]] || return 0
   # Guard against a recycled pid: only signal a process that is dockerd.
   if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
     _swarmd_log "stopping the dockerd we started (pid $pid)"
