@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Accepts on one published TCP port and hands each connection to a {@link TcpProxy}. */
-final class TcpListener implements Listener, EventLoop.Handler {
+final class TcpListener extends Listener {
   private static final Logger LOG = LoggerFactory.getLogger(TcpListener.class);
   private static final int BACKLOG = 1024;
   private static final int ACCEPT_BATCH = 64;
@@ -20,18 +20,14 @@ final class TcpListener implements Listener, EventLoop.Handler {
   private static final long ACCEPT_PAUSE_MILLIS = 100;
 
   private final ServerSocketChannel channel;
-  private final EventLoop loop;
   private final List<EventLoop> workers;
-  private volatile RouteTable table;
-  private SelectionKey key;
   private int nextBackend;
   private int nextWorker;
 
   private TcpListener(ServerSocketChannel channel, EventLoop loop, List<EventLoop> workers, RouteTable table) {
+    super(channel, SelectionKey.OP_ACCEPT, loop, table);
     this.channel = channel;
-    this.loop = loop;
     this.workers = workers;
-    this.table = table;
   }
 
   /** Binds now, on the caller's thread, so that a port in use is known at once. */
@@ -47,32 +43,6 @@ final class TcpListener implements Listener, EventLoop.Handler {
       throw e;
     }
     return new TcpListener(channel, loop, workers, table);
-  }
-
-  @Override
-  public RouteTable table() {
-    return table;
-  }
-
-  @Override
-  public void update(RouteTable table) {
-    this.table = table;
-  }
-
-  @Override
-  public void start() {
-    loop.execute(() -> {
-      try {
-        key = loop.register(channel, SelectionKey.OP_ACCEPT, this);
-      } catch (IOException e) {
-        LOG.warn("ingress: cannot serve {}/tcp: {}", table.route().publishedPort(), e.toString());
-      }
-    });
-  }
-
-  @Override
-  public void unbind() {
-    loop.execute(this::close);
   }
 
   @Override

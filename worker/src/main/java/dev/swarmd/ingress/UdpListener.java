@@ -20,25 +20,21 @@ import org.slf4j.LoggerFactory;
  * One published UDP port. Each client address gets a flow: a socket of its own connected to one
  * backend, so that replies can be told apart and sent back to that client from the published port.
  */
-final class UdpListener implements Listener, EventLoop.Handler {
+final class UdpListener extends Listener {
   private static final Logger LOG = LoggerFactory.getLogger(UdpListener.class);
   private static final int BATCH = 64;
 
   private final DatagramChannel channel;
-  private final EventLoop loop;
   private final long idleNanos;
   private final Map<InetSocketAddress, Flow> flows = new HashMap<>();
-  private volatile RouteTable table;
-  private SelectionKey key;
   private EventLoop.Timer sweep;
   private boolean closed;
   private int nextBackend;
 
   private UdpListener(DatagramChannel channel, EventLoop loop, long idleNanos, RouteTable table) {
+    super(channel, SelectionKey.OP_READ, loop, table);
     this.channel = channel;
-    this.loop = loop;
     this.idleNanos = idleNanos;
-    this.table = table;
   }
 
   /** Binds now, on the caller's thread, so that a port in use is known at once. */
@@ -56,30 +52,8 @@ final class UdpListener implements Listener, EventLoop.Handler {
   }
 
   @Override
-  public RouteTable table() {
-    return table;
-  }
-
-  @Override
-  public void update(RouteTable table) {
-    this.table = table;
-  }
-
-  @Override
-  public void start() {
-    loop.execute(() -> {
-      try {
-        key = loop.register(channel, SelectionKey.OP_READ, this);
-        scheduleSweep();
-      } catch (IOException e) {
-        LOG.warn("ingress: cannot serve {}/udp: {}", table.route().publishedPort(), e.toString());
-      }
-    });
-  }
-
-  @Override
-  public void unbind() {
-    loop.execute(this::close);
+  protected void started() {
+    scheduleSweep();
   }
 
   @Override
