@@ -4,6 +4,7 @@ import dev.swarmd.agent.Agent;
 import dev.swarmd.agent.RemoteDispatcher;
 import dev.swarmd.api.ApiException;
 import dev.swarmd.api.NodeControl;
+import dev.swarmd.dns.NodeDns;
 import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
@@ -20,21 +21,26 @@ import dev.swarmd.swarm.SwarmRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,8 +54,15 @@ final class LocalNode implements NodeControl {
   private static final Logger LOG = LoggerFactory.getLogger(LocalNode.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration REJOIN_DELAY = Duration.ofSeconds(2);
+  /**
+   * How long a removed worker waits for its old cluster system to release the cluster port. Pekko
+   * 1.7's Artery can wait without bound for a remoting stream to finish (its TCP peer was
+   * blackholed by a partition); the new incarnation then takes an ephemeral port instead.
+   */
+  private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
+  private static final int DNS_PORT = 53;
 
   private final Path swarmDir;
   private final Path certDir;
@@ -158,45 +171,95 @@ final class LocalNode implements NodeControl {
       throw new IllegalStateException(reg.failure().message());
     }
     rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname, s.advertiseHost(),
-        ingress(rt, s)), "agent", Props.empty());
+        networking(rt, s)), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
     LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
   }
 
   private void startWorker(NodeState s) {
-    SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT, s.seeds());
+    startWorker(s, CLUSTER_PORT);
+  }
+
+  private void startWorker(NodeState s, int clusterPort) {
+    SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), clusterPort, s.seeds());
     RemoteDispatcher dispatcher = new RemoteDispatcher(rt.system(), s.nodeId());
     rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname, s.advertiseHost(),
-        ingress(rt, s)), "agent", Props.empty());
+        networking(rt, s)), "agent", Props.empty());
     this.state = s;
     this.runtime = rt;
-    LOG.info("node {} ({}) is a worker of the swarm, managers at {}", s.nodeId(), hostname, s.seeds());
-    rt.system().getWhenTerminated().thenRun(() -> rejoinLater(rt));
+    LOG.info("node {} ({}) is a worker of the swarm on cluster port {}, managers at {}", s.nodeId(), hostname,
+        rt.clusterPort(), s.seeds());
+    // Runs when the cluster removes this node (downed, or cut off) and when its system stops.
+    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> rejoinLater(rt));
   }
 
-  /** The node's routing mesh: every ingress port of the swarm, on the node's advertise address. */
-  private static ActorRef<Ingress.Command> ingress(SwarmRuntime rt, NodeState s) {
-    return rt.system().systemActorOf(Ingress.create(s.advertiseHost()), "ingress", Props.empty());
+  /**
+   * The node's routing mesh (every ingress port of the swarm, on the node's advertise address) and
+   * its DNS, on that address and on the engine bridge's gateway, where its containers reach it.
+   */
+  private Agent.Networking networking(SwarmRuntime rt, NodeState s) {
+    ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(Ingress.create(s.advertiseHost()), "ingress",
+        Props.empty());
+    List<InetSocketAddress> dnsAddresses = new ArrayList<>();
+    dnsAddresses.add(new InetSocketAddress(s.advertiseHost(), DNS_PORT));
+    String gateway = bridgeGateway();
+    InetSocketAddress containerDns = gateway == null ? null : new InetSocketAddress(gateway, DNS_PORT);
+    if (containerDns != null) {
+      dnsAddresses.add(containerDns);
+    }
+    ActorRef<NodeDns.Command> dns = rt.system().systemActorOf(NodeDns.create(dnsAddresses), "dns", Props.empty());
+    return new Agent.Networking(ingress, dns, containerDns);
   }
 
-  /** A worker whose cluster system ended without a leave: start it again, until it is back in. */
+  private String bridgeGateway() {
+    try {
+      return engine.bridgeGateway();
+    } catch (RuntimeException e) {
+      LOG.warn("the engine's bridge network is not known ({}); containers keep the engine's resolvers", e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * A worker removed from the cluster without a leave: it stops that system and starts again, on the
+   * cluster port once the old system has let go of it, until it is back in.
+   */
   private void rejoinLater(SwarmRuntime ended) {
+    String nodeId;
     synchronized (this) {
       if (runtime != ended) {
         return;
       }
       runtime = null;
+      nodeId = state.nodeId();
     }
-    LOG.warn("node {} lost its swarm membership; rejoining in {}", state.nodeId(), REJOIN_DELAY);
-    apiSystem.scheduler().scheduleOnce(REJOIN_DELAY, () -> {
-      synchronized (this) {
-        NodeState s = state;
-        if (runtime == null && s != null) {
-          startWorker(s);
-        }
-      }
-    }, apiSystem.executionContext());
+    LOG.warn("node {} lost its swarm membership; rejoining in {}", nodeId, REJOIN_DELAY);
+    ended.system().terminate();
+    CompletableFuture<Integer> port = ended.system().getWhenTerminated().toCompletableFuture()
+        .thenApply(done -> CLUSTER_PORT)
+        .completeOnTimeout(0, PORT_RELEASE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    port.thenAcceptBoth(CompletableFuture.runAsync(() -> { },
+        CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)), (p, delay) -> {
+          if (p == 0) {
+            LOG.warn("node {}: the old cluster system still holds port {}; rejoining on an ephemeral port",
+                nodeId, CLUSTER_PORT);
+          }
+          rejoin(p);
+        });
+  }
+
+  private synchronized void rejoin(int clusterPort) {
+    NodeState s = state;
+    if (runtime != null || s == null) {
+      return;
+    }
+    try {
+      startWorker(s, clusterPort);
+    } catch (RuntimeException e) {
+      LOG.warn("node {}: rejoin failed ({}); trying again in {}", s.nodeId(), e.toString(), REJOIN_DELAY);
+      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(() -> rejoin(0));
+    }
   }
 
   @Override

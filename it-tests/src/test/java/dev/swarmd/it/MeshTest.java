@@ -345,15 +345,43 @@ class MeshTest {
         }
     }
 
+    static final String HAPROXY_DEFAULTS = "global\n  log stdout format raw local0\ndefaults\n  mode http\n"
+            + "  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n";
+
+    /** Debian's haproxy on this host with the given configuration, logging beside it. */
+    static Process startHaproxy(String cfg) throws IOException {
+        Path dir = Files.createTempDirectory("swarmd-haproxy");
+        Path file = dir.resolve("haproxy.cfg");
+        Files.writeString(file, cfg);
+        return new ProcessBuilder("haproxy", "-db", "-f", file.toString()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    }
+
+    static void stopHaproxy(Process haproxy) throws InterruptedException {
+        haproxy.destroy();
+        haproxy.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Waits until 12 requests to the HAProxy frontend on port have been answered by exactly the expected replicas. */
+    static void awaitHaproxyReaches(String what, int port, Set<String> expected) {
+        Eventually.await(what, () -> {
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 12; i++) {
+                Http r = get("127.0.0.70", port, "/hostname");
+                assertEquals(200, r.status(), r.toString());
+                seen.add(r.body().trim());
+            }
+            assertEquals(expected, seen);
+        });
+    }
+
     @Test
     void debiansHaproxyInFrontOfTheSwarmThroughTheMeshAndAroundIt() throws Exception {
         mgr.docker("service", "create", "--name", "front", "--publish", "published=8097,target=80", "--replicas", "2",
                 "nginx");
         mgr.docker("service", "create", "--name", "direct", "--mode", "global", "--publish",
                 "published=8098,target=80,mode=host", "nginx");
-        Path dir = Files.createTempDirectory("swarmd-haproxy");
-        StringBuilder cfg = new StringBuilder("global\n  log stdout format raw local0\ndefaults\n  mode http\n"
-                + "  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n");
+        StringBuilder cfg = new StringBuilder(HAPROXY_DEFAULTS);
         // As the seed: a frontend on port 80 (here 127.0.0.70:8099), a round-robin backend of the three nodes.
         cfg.append("frontend http_front\n  bind 127.0.0.70:8099\n  default_backend http_back\n");
         cfg.append("backend http_back\n  balance roundrobin\n");
@@ -365,36 +393,105 @@ class MeshTest {
         for (int i = 0; i < nodes.size(); i++) {
             cfg.append("  server node").append(i + 1).append(' ').append(nodes.get(i).advertiseAddr()).append(":8098 check\n");
         }
-        Path file = dir.resolve("haproxy.cfg");
-        Files.writeString(file, cfg.toString());
-        Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", file.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+        Process haproxy = startHaproxy(cfg.toString());
         try {
-            Set<String> front = allReplicas("front");
-            Eventually.await("HAProxy reaches both replicas through the mesh", () -> {
-                Set<String> seen = new HashSet<>();
-                for (int i = 0; i < 12; i++) {
-                    Http r = get("127.0.0.70", 8099, "/hostname");
-                    assertEquals(200, r.status(), r.toString());
-                    seen.add(r.body().trim());
-                }
-                assertEquals(front, seen);
-            });
+            awaitHaproxyReaches("HAProxy reaches both replicas through the mesh", 8099, allReplicas("front"));
             Set<String> direct = allReplicas("direct");
             assertEquals(3, direct.size());
-            Eventually.await("HAProxy reaches each node's own task without the mesh", () -> {
-                Set<String> seen = new HashSet<>();
-                for (int i = 0; i < 12; i++) {
-                    Http r = get("127.0.0.70", 8100, "/hostname");
-                    assertEquals(200, r.status(), r.toString());
-                    seen.add(r.body().trim());
-                }
-                assertEquals(direct, seen);
-            });
+            awaitHaproxyReaches("HAProxy reaches each node's own task without the mesh", 8100, direct);
         } finally {
-            haproxy.destroy();
-            haproxy.waitFor(10, TimeUnit.SECONDS);
+            stopHaproxy(haproxy);
         }
+    }
+
+    /** The real engine's CLI, to run busybox's nslookup inside task containers. */
+    static final DockerCli ENGINE_CLI = new DockerCli("unix:///var/run/docker.sock", "mesh-engine");
+
+    /** The addresses in a busybox nslookup answer (those after the "Name:" lines, not the server's own). */
+    static Set<String> answerAddresses(CliResult r) {
+        Set<String> out = new HashSet<>();
+        boolean inAnswer = false;
+        for (String line : r.stdoutLines()) {
+            if (line.startsWith("Name:")) {
+                inAnswer = true;
+            } else if (inAnswer && line.startsWith("Address")) {
+                String a = line.substring(line.indexOf(':') + 1).trim();
+                out.add(a.contains(" ") ? a.substring(0, a.indexOf(' ')) : a);
+            }
+        }
+        return out;
+    }
+
+    /** busybox's nslookup on this host, asking server (port 53). */
+    static CliResult hostNslookup(String name, String server) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("nslookup", ".txt");
+        List<String> cmd = List.of("busybox", "nslookup", name, server);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        boolean done = p.waitFor(20, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(out);
+        Files.delete(out);
+        return new CliResult(cmd, done ? p.exitValue() : -1, text, "", !done);
+    }
+
+    static Set<String> containerAddresses(String service) {
+        return MultiNode.running(engine, service, nodes).stream()
+                .map(c -> engine.inspect(c.getId()).getNetworkSettings().getNetworks().get("bridge").getIpAddress())
+                .collect(Collectors.toSet());
+    }
+
+    @Test
+    void serviceNamesResolveInsideTasksAndFromTheHostAndHaproxyFindsDnsrrTasksThroughThem() throws Exception {
+        CliResult refused = mgr.cli().run("service", "create", "--name", "rr", "--endpoint-mode", "dnsrr", "--publish",
+                "published=8102,target=80", "nginx");
+        assertTrue(refused.exitCode() != 0
+                && refused.stderr().contains("port published with ingress mode can't be used with dnsrr mode"),
+                refused.describe());
+        mgr.docker("service", "create", "--name", "rr", "--endpoint-mode", "dnsrr", "--replicas", "3", "nginx").ok();
+        mgr.docker("service", "create", "--name", "vipweb", "--replicas", "2", "nginx").ok();
+        Eventually.await("rr runs 3 tasks and vipweb 2", () -> {
+            assertEquals(3, MultiNode.running(engine, "rr", nodes).size());
+            assertEquals(2, MultiNode.running(engine, "vipweb", nodes).size());
+        });
+        Set<String> rr = containerAddresses("rr");
+        Set<String> vip = containerAddresses("vipweb");
+        List<Container> askers = new ArrayList<>(MultiNode.running(engine, "rr", nodes));
+        askers.addAll(MultiNode.running(engine, "vipweb", nodes));
+        Eventually.await("every task resolves the swarm's names through its node's DNS", () -> {
+            for (Container c : askers) {
+                assertEquals(rr, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "tasks.rr")), Engine.name(c));
+                assertEquals(rr, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "rr")), Engine.name(c));
+                // No virtual IP yet: a vip-mode name gives its tasks' addresses too.
+                assertEquals(vip, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "vipweb")), Engine.name(c));
+            }
+        });
+        for (TestNode n : nodes) {
+            CliResult host = hostNslookup("tasks.rr", n.advertiseAddr());
+            assertEquals(rr, answerAddresses(host), n.hostname() + ": " + host.describe());
+        }
+
+        // The seed's load balancer without the mesh: HAProxy finds the dnsrr tasks through the swarm's DNS.
+        String cfg = HAPROXY_DEFAULTS
+                + "resolvers swarm\n  nameserver n1 " + w1.advertiseAddr() + ":53\n  hold valid 1s\n"
+                + "  accepted_payload_size 1232\n"
+                + "frontend rr_front\n  bind 127.0.0.70:8101\n  default_backend rr_back\n"
+                + "backend rr_back\n  balance roundrobin\n"
+                + "  server-template web 3 tasks.rr:80 check resolvers swarm init-addr none\n";
+        Process haproxy = startHaproxy(cfg);
+        try {
+            awaitHaproxyReaches("HAProxy reaches the three dnsrr tasks it resolved", 8101, allReplicas("rr"));
+        } finally {
+            stopHaproxy(haproxy);
+        }
+
+        mgr.docker("service", "scale", "rr=1", "-d").ok();
+        Eventually.await("a scaled-down service's name gives only its remaining task", () -> {
+            Set<String> left = containerAddresses("rr");
+            assertEquals(1, left.size());
+            assertEquals(left, answerAddresses(hostNslookup("tasks.rr", mgr.advertiseAddr())));
+        });
     }
 
     /** Requests one at a time through a node's published port; failures with the time they happened. */

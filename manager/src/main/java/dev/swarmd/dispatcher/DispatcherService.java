@@ -6,6 +6,7 @@ import dev.swarmd.protocol.DispatcherProtocol.Assignments;
 import dev.swarmd.protocol.DispatcherProtocol.Report;
 import dev.swarmd.protocol.DispatcherProtocol.Subscribe;
 import dev.swarmd.protocol.IngressRoute;
+import dev.swarmd.protocol.ServiceName;
 import dev.swarmd.view.SwarmView;
 import java.time.Duration;
 import java.util.HashMap;
@@ -102,8 +103,9 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
   private Behavior<DispatcherProtocol.Command> push() {
     agents.entrySet().removeIf(e -> view.node(e.getKey()).isEmpty());
     List<IngressRoute> routes = agents.isEmpty() ? List.of() : local.routes();
+    List<ServiceName> names = agents.isEmpty() ? List.of() : local.names();
     for (Map.Entry<String, ActorRef<Assignments>> e : agents.entrySet()) {
-      Assignments now = new Assignments(local.assignments(e.getKey()), routes);
+      Assignments now = new Assignments(local.assignments(e.getKey()), routes, names);
       if (!now.equals(sent.get(e.getKey()))) {
         e.getValue().tell(now);
         sent.put(e.getKey(), now);

@@ -1,9 +1,11 @@
 package dev.swarmd.dispatcher;
 
 import dev.swarmd.protocol.Cause;
+import dev.swarmd.endpoint.Names;
 import dev.swarmd.endpoint.Routes;
 import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.IngressRoute;
+import dev.swarmd.protocol.ServiceName;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.store.Entities;
@@ -42,9 +44,14 @@ public final class ManagerDispatcher implements Dispatcher {
   }
 
   @Override
+  public List<ServiceName> names() {
+    return Names.of(view.services(), view.tasks(), view.nodes());
+  }
+
+  @Override
   public CompletionStage<Boolean> report(StatusReport r) {
     TaskEntity.Status status = new TaskEntity.Status(r.state(), r.message(), r.err(), Instant.now(),
-        r.containerId(), r.exitCode(), r.pid(), r.ports());
+        r.containerId(), r.exitCode(), r.pid(), r.ports(), r.address());
     Cause cause = Cause.loop("agent " + r.nodeId(), r.message());
     return entities.task(r.taskId(),
             replyTo -> new TaskEntity.Report(r.nodeId(), status, cause, replyTo))

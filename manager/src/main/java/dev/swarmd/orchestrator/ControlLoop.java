@@ -140,8 +140,8 @@ public final class ControlLoop extends AbstractBehavior<ControlLoop.Msg> {
       return entities.task(d.taskId(),
           r -> new TaskEntity.Assign(d.nodeId(), Cause.loop("scheduler", "placement"), r));
     }
-    TaskEntity.Status pending =
-        new TaskEntity.Status(TaskState.PENDING, "pending task scheduling", d.err(), Instant.now(), null, null, null, null);
+    TaskEntity.Status pending = new TaskEntity.Status(TaskState.PENDING, "pending task scheduling", d.err(),
+        Instant.now(), null, null, null, null, null);
     return entities.task(d.taskId(),
         r -> new TaskEntity.Report(null, pending, Cause.loop("scheduler", d.err()), r));
   }

@@ -77,6 +77,7 @@ public final class SwarmRuntime {
   /**
    * Starts a worker's cluster system and joins the managers at seeds (pekko://swarm@host:port). A
    * worker hosts no entity and reads no journal: its agent talks to the managers' dispatcher.
+   * Port 0 binds an ephemeral port.
    */
   public static SwarmRuntime startWorker(Path swarmDir, String nodeId, String advertiseHost, int clusterPort,
       List<String> seeds) {
@@ -138,6 +139,11 @@ public final class SwarmRuntime {
 
   public String nodeId() {
     return nodeId;
+  }
+
+  /** The port the cluster transport bound (the one asked for, or an ephemeral one for port 0). */
+  public int clusterPort() {
+    return Cluster.get(system).selfMember().address().getPort().orElse(-1);
   }
 
   public ActorSystem<Void> system() {

@@ -70,10 +70,10 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
   /** ports: how the container's ports were bound on its node (host port in publishedPort), once it runs. */
   public record Status(
       TaskState state, String message, String err, Instant timestamp, String containerId, Integer exitCode,
-      Integer pid, List<ServiceSpec.PortConfig> ports)
+      Integer pid, List<ServiceSpec.PortConfig> ports, String address)
       implements CborSerializable {
     public static Status of(TaskState state, String message) {
-      return new Status(state, message, null, Instant.now(), null, null, null, null);
+      return new Status(state, message, null, Instant.now(), null, null, null, null, null);
     }
 
     public List<ServiceSpec.PortConfig> boundPorts() {

@@ -36,7 +36,7 @@ class RoutesTest {
   private static TaskEntity.State bound(TaskEntity.State t, int hostPort) {
     TaskEntity.Status s = t.status();
     TaskEntity.Status withPorts = new TaskEntity.Status(s.state(), s.message(), s.err(), s.timestamp(),
-        s.containerId(), s.exitCode(), s.pid(), List.of(new PortConfig(null, "tcp", 80, hostPort, "ingress")));
+        s.containerId(), s.exitCode(), s.pid(), List.of(new PortConfig(null, "tcp", 80, hostPort, "ingress")), null);
     return new TaskEntity.State(t.id(), true, t.definition(), t.nodeId(), t.desired(), withPorts, t.version(),
         t.createdAt(), t.updatedAt(), t.runningAt());
   }

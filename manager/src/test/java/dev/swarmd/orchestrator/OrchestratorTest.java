@@ -202,7 +202,7 @@ class OrchestratorTest {
       TaskEntity.State justStarted = task("t2", updating).slot(1).on("n1").state(TaskState.RUNNING).build();
       TaskEntity.State fresh = new TaskEntity.State(justStarted.id(), true, justStarted.definition(),
           justStarted.nodeId(), justStarted.desired(), new TaskEntity.Status(TaskState.RUNNING, "started", null,
-              NOW.minusSeconds(2), null, null, null, null), justStarted.version(), justStarted.createdAt(),
+              NOW.minusSeconds(2), null, null, null, null, null), justStarted.version(), justStarted.createdAt(),
           justStarted.updatedAt(), NOW.minusSeconds(2));
 
       assertEquals(List.of(), statuses(reconcile(List.of(updating), List.of(N1), List.of(fresh))));

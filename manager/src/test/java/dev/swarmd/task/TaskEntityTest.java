@@ -70,12 +70,12 @@ class TaskEntityTest {
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> report(String nodeId, TaskState state) {
-    Status status = new Status(state, state.apiName(), null, Instant.now(), "c0ffee", null, 4242, null);
+    Status status = new Status(state, state.apiName(), null, Instant.now(), "c0ffee", null, 4242, null, null);
     return es.runCommand(r -> new TaskEntity.Report(nodeId, status, AGENT, r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> pendingWithErr(String err) {
-    Status status = new Status(TaskState.PENDING, "pending task scheduling", err, Instant.now(), null, null, null, null);
+    Status status = new Status(TaskState.PENDING, "pending task scheduling", err, Instant.now(), null, null, null, null, null);
     return es.runCommand(r -> new TaskEntity.Report(null, status, SCHEDULER, r));
   }
 
@@ -235,7 +235,7 @@ class TaskEntityTest {
   @Test
   void anAssignedTaskKeepsItsStatusWhenTheSameStateComesWithAnotherErr() {
     create("node-1");
-    Status status = new Status(TaskState.ASSIGNED, "assigned", "some err", Instant.now(), null, null, null, null);
+    Status status = new Status(TaskState.ASSIGNED, "assigned", "some err", Instant.now(), null, null, null, null, null);
 
     var result = es.<Reply>runCommand(r -> new TaskEntity.Report("node-1", status, AGENT, r));
 

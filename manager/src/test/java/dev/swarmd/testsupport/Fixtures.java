@@ -126,7 +126,7 @@ public final class Fixtures {
       // Replicated tasks (slot > 0) are created unassigned; global ones (slot 0) name their node up front.
       TaskEntity.Definition d = new TaskEntity.Definition(serviceId, serviceName, slot, slot == 0 ? nodeId : null,
           spec, specVersion, TaskState.RUNNING, notBefore, ports);
-      TaskEntity.Status status = new TaskEntity.Status(state, state.apiName(), err, at, null, null, null, null);
+      TaskEntity.Status status = new TaskEntity.Status(state, state.apiName(), err, at, null, null, null, null, null);
       return new TaskEntity.State(id, true, d, nodeId, desired, status, 1, at, at,
           state.atLeast(TaskState.RUNNING) ? at : null);
     }

@@ -16,7 +16,10 @@ public interface Dispatcher {
   /** The routing mesh's table, the same for every node. */
   List<IngressRoute> routes();
 
-  /** Calls back (on any thread) whenever assignments or routes may have changed. */
+  /** The swarm's DNS table, the same for every node. */
+  List<ServiceName> names();
+
+  /** Calls back (on any thread) whenever assignments, routes or names may have changed. */
   void watch(Runnable onChange);
 
   /**

@@ -18,7 +18,8 @@ public final class DispatcherProtocol {
 
   public record Report(StatusReport report, ActorRef<Ack> replyTo) implements Command {}
 
-  public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes) implements CborSerializable {}
+  public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes, List<ServiceName> names)
+      implements CborSerializable {}
 
   public record Ack(boolean accepted) implements CborSerializable {}
 }

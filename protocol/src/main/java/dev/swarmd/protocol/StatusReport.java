@@ -3,8 +3,9 @@ package dev.swarmd.protocol;
 import java.util.List;
 
 /**
- * What an agent reports about a task it runs. exitCode, pid and ports may be null; ports: how the
- * container's ports are bound on the node (the host port in publishedPort).
+ * What an agent reports about a task it runs. exitCode, pid, ports and address may be null; ports:
+ * how the container's ports are bound on the node (the host port in publishedPort); address: the
+ * container's IP address on its network, which the swarm's DNS gives out for the task.
  */
 public record StatusReport(
     String taskId,
@@ -15,5 +16,6 @@ public record StatusReport(
     String containerId,
     Integer exitCode,
     Integer pid,
-    List<ServiceSpec.PortConfig> ports)
+    List<ServiceSpec.PortConfig> ports,
+    String address)
     implements CborSerializable {}

@@ -1,13 +1,17 @@
 package dev.swarmd.agent;
 
+import dev.swarmd.dns.DnsProbe;
+import dev.swarmd.dns.NodeDns;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
 import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.IngressRoute;
+import dev.swarmd.protocol.ServiceName;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.protocol.TaskState;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -53,8 +57,9 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private final String nodeId;
   private final String hostname;
   private final String nodeAddr;
-  private final ActorRef<Ingress.Command> ingress;
+  private final Networking net;
   private List<IngressRoute> routes = List.of();
+  private List<ServiceName> names = List.of();
   private final ExecutorService pool;
   private final ExecutorService stopPool;
   private final AutoCloseable exits;
@@ -63,26 +68,31 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private boolean dirty;
 
   /**
-   * nodeAddr: the node's advertise address, where task ports are published; ingress: this node's
-   * routing mesh, which the agent keeps on the dispatcher's routing table.
+   * The node's share of the swarm's network, which the agent keeps on the dispatcher's tables: its
+   * routing mesh, its DNS, and the address where that DNS answers the node's containers (null when
+   * the engine has no bridge gateway to answer on).
    */
+  public record Networking(ActorRef<Ingress.Command> ingress, ActorRef<NodeDns.Command> dns,
+      InetSocketAddress containerDns) {}
+
+  /** nodeAddr: the node's advertise address, where task ports are published. */
   public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      String nodeAddr, ActorRef<Ingress.Command> ingress) {
+      String nodeAddr, Networking net) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Poke(), Duration.ofSeconds(2));
       var self = ctx.getSelf();
       dispatcher.watch(() -> self.tell(new Poke()));
       AutoCloseable exits = engine.onContainerExit(nodeId, () -> self.tell(new Poke()));
       self.tell(new Poke());
-      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, ingress, exits);
+      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, net, exits);
     }));
   }
 
   private Agent(ActorContext<Msg> ctx, Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      String nodeAddr, ActorRef<Ingress.Command> ingress, AutoCloseable exits) {
+      String nodeAddr, Networking net, AutoCloseable exits) {
     super(ctx);
     this.nodeAddr = nodeAddr;
-    this.ingress = ingress;
+    this.net = net;
     this.dispatcher = dispatcher;
     this.engine = engine;
     this.nodeId = nodeId;
@@ -111,7 +121,12 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     List<IngressRoute> now = dispatcher.routes();
     if (!now.equals(routes)) {
       routes = now;
-      ingress.tell(new Ingress.SetRoutes(now));
+      net.ingress().tell(new Ingress.SetRoutes(now));
+    }
+    List<ServiceName> nowNames = dispatcher.names();
+    if (!nowNames.equals(names)) {
+      names = nowNames;
+      net.dns().tell(new NodeDns.SetNames(nowNames));
     }
     if (listing) {
       dirty = true;
@@ -218,16 +233,17 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
       Integer exitCode, Integer pid) {
-    report(a, state, message, err, containerId, exitCode, pid, null);
+    report(a, state, message, err, containerId, exitCode, pid, null, null);
   }
 
   private void report(TaskAssignment a, TaskState state, String message, String err, String containerId,
-      Integer exitCode, Integer pid, List<ServiceSpec.PortConfig> ports) {
+      Integer exitCode, Integer pid, List<ServiceSpec.PortConfig> ports, String address) {
     if (state.terminal() || state == TaskState.RUNNING) {
       LOG.info("task {} ({}) {}{}", a.taskId(), a.containerName(), state.apiName(),
           err == null ? "" : ": " + err);
     }
-    dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid, ports))
+    dispatcher.report(new StatusReport(a.taskId(), nodeId, state, message, err, containerId, exitCode, pid, ports,
+        address))
         .toCompletableFuture().join();
   }
 
@@ -281,7 +297,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
           return;
         }
         try {
-          id = engine.create(a, nodeId, hostname, nodeAddr);
+          id = engine.create(a, nodeId, hostname, nodeAddr, resolvers(a));
         } catch (RuntimeException e) {
           report(a, TaskState.REJECTED, "preparing", "create container: " + e.getMessage(), null, null, null);
           return;
@@ -306,8 +322,14 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       if ("unhealthy".equals(c.health())) {
         unhealthy(a, id);
       } else if (!c.healthChecked() || "healthy".equals(c.health())) {
-        report(a, TaskState.RUNNING, "started", null, id, null, c.pid(), bound(a, c));
+        report(a, TaskState.RUNNING, "started", null, id, null, c.pid(), bound(a, c), c.address());
       }
+    }
+
+    /** The swarm's DNS for the container, when it answers where the container can reach it. */
+    private List<String> resolvers(TaskAssignment a) {
+      InetSocketAddress dns = net.containerDns();
+      return dns != null && DnsProbe.answersFor(dns, a.serviceName()) ? List.of(dns.getHostString()) : List.of();
     }
 
     /** The task's endpoint ports as bound on this node: the host port the engine chose, in publishedPort. */

@@ -3,6 +3,7 @@ package dev.swarmd.agent;
 import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.DispatcherProtocol;
 import dev.swarmd.protocol.IngressRoute;
+import dev.swarmd.protocol.ServiceName;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import java.time.Duration;
@@ -30,6 +31,7 @@ public final class RemoteDispatcher implements Dispatcher {
   private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
   private volatile List<TaskAssignment> assignments = List.of();
   private volatile List<IngressRoute> routes = List.of();
+  private volatile List<ServiceName> names = List.of();
   private volatile boolean synced;
   private volatile ActorRef<DispatcherProtocol.Command> dispatcher;
 
@@ -72,6 +74,7 @@ public final class RemoteDispatcher implements Dispatcher {
           .onMessage(Got.class, g -> {
             assignments = g.assignments().tasks();
             routes = g.assignments().routes() == null ? List.of() : g.assignments().routes();
+            names = g.assignments().names() == null ? List.of() : g.assignments().names();
             synced = true;
             watchers.forEach(Runnable::run);
             return Behaviors.same();
@@ -88,6 +91,11 @@ public final class RemoteDispatcher implements Dispatcher {
   @Override
   public List<IngressRoute> routes() {
     return routes;
+  }
+
+  @Override
+  public List<ServiceName> names() {
+    return names;
   }
 
   @Override

@@ -11,6 +11,7 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.InternetProtocol;
+import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.api.model.Ports;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.HostConfig;
@@ -77,6 +78,22 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
+  public String bridgeGateway() {
+    try {
+      Network bridge = docker.inspectNetworkCmd().withNetworkId("bridge").exec();
+      if (bridge.getIpam() == null || bridge.getIpam().getConfig() == null) {
+        return null;
+      }
+      return bridge.getIpam().getConfig().stream()
+          .map(Network.Ipam.Config::getGateway)
+          .filter(g -> g != null && !g.isEmpty() && !g.contains(":"))
+          .findFirst().orElse(null);
+    } catch (NotFoundException e) {
+      return null;
+    }
+  }
+
+  @Override
   public String rawInfo() {
     DockerHttpClient.Request req = DockerHttpClient.Request.builder()
         .method(DockerHttpClient.Request.Method.GET).path("/v" + API_VERSION + "/info").build();
@@ -112,7 +129,7 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
-  public String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr) {
+  public String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr, List<String> dns) {
     ServiceSpec.ContainerSpec c = task.spec().container();
     Map<String, String> labels = new HashMap<>();
     if (c.labels() != null) {
@@ -127,6 +144,9 @@ public final class DockerEngine implements Engine {
     labels.put(SwarmLabels.HOSTNAME, hostname);
 
     HostConfig host = HostConfig.newHostConfig();
+    if (!dns.isEmpty()) {
+      host.withDns(dns);
+    }
     if (c.init() != null) {
       host.withInit(c.init());
     }
@@ -253,7 +273,7 @@ public final class DockerEngine implements Engine {
           : s.getHealth().getStatus();
       return Optional.of(new Container(r.getId(), taskId, s.getStatus(), Boolean.TRUE.equals(s.getRunning()),
           s.getExitCodeLong() == null ? 0 : s.getExitCodeLong(), s.getPid() == null ? 0 : s.getPid().intValue(),
-          health, hostPorts(r)));
+          health, hostPorts(r), address(r)));
     } catch (NotFoundException e) {
       return Optional.empty();
     }
@@ -266,7 +286,7 @@ public final class DockerEngine implements Engine {
         .withLabelFilter(Map.of(SwarmLabels.NODE_ID, nodeId)).exec()) {
       boolean running = "running".equals(c.getState());
       out.add(new Container(c.getId(), c.getLabels().get(SwarmLabels.TASK_ID), c.getState(), running, -1, 0,
-          running ? health(c.getStatus()) : null, Map.of()));
+          running ? health(c.getStatus()) : null, Map.of(), null));
     }
     return out;
   }
@@ -282,6 +302,17 @@ public final class DockerEngine implements Engine {
       }
     });
     return out;
+  }
+
+  /** The container's IP address on the first network that gave it one (the bridge, for swarmd's tasks). */
+  private static String address(InspectContainerResponse r) {
+    if (r.getNetworkSettings() == null || r.getNetworkSettings().getNetworks() == null) {
+      return null;
+    }
+    return r.getNetworkSettings().getNetworks().values().stream()
+        .map(n -> n.getIpAddress())
+        .filter(ip -> ip != null && !ip.isEmpty())
+        .findFirst().orElse(null);
   }
 
   /** The health in a container list's status, as `docker ps` shows it: "Up 3 seconds (healthy)". */

@@ -14,8 +14,9 @@ public interface Engine {
    * health is null without a health check, else starting, healthy or unhealthy; hostPorts: the
    * host port bound for each published container port ("80/tcp"), known from inspect only.
    */
+  /** address: the container's IP on its network, when it runs and inspect told it (null from a list). */
   record Container(String id, String taskId, String state, boolean running, long exitCode, int pid, String health,
-      Map<String, Integer> hostPorts) {
+      Map<String, Integer> hostPorts, String address) {
     public boolean healthChecked() {
       return health != null;
     }
@@ -34,9 +35,13 @@ public interface Engine {
   /**
    * Creates the task's container, or returns the one that already exists under its name. Its
    * endpoint ports are published on nodeAddr: ingress ones on a host port the engine picks (the
-   * routing mesh forwards to it), host-mode ones on their published port.
+   * routing mesh forwards to it), host-mode ones on their published port. dns: the container's
+   * resolvers (the swarm's DNS), or none for the engine's default.
    */
-  String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr);
+  String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr, List<String> dns);
+
+  /** The gateway address of the engine's default bridge, where its containers reach this host; null if none. */
+  String bridgeGateway();
 
   void start(String containerId);
 
