@@ -417,7 +417,7 @@ final class LocalNode implements NodeControl {
     }
   }
 
-  private static void deleteRecursively(Path dir) {
+  static void deleteRecursively(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The swarmd node daemon: the Docker API for swarm mode, beside a Docker engine. */
-@Command(name = "swarmd", mixinStandardHelpOptions = true, version = "swarmd 0.1.0",
+@Command(name = "swarmd", mixinStandardHelpOptions = true, version = "swarmd 0.1.0", subcommands = Audit.class,
     description = "Runs a Docker Swarm-mode node beside a Docker engine. Point the docker CLI at it with "
         + "DOCKER_HOST=tcp://127.0.0.1:2375.")
 public final class Swarmd implements Callable<Integer> {

@@ -118,6 +118,11 @@ public final class ApiServer {
           return SwarmEndpoints.update(manager(), c);
         }
         break;
+      case "events":
+        if (m.equals("GET") && n == 1) {
+          return done(EventsEndpoint.events(node, c));
+        }
+        break;
       case "nodes":
         return nodes(c, manager());
       case "services":
@@ -191,6 +196,9 @@ public final class ApiServer {
     HttpResponse resp = HttpResponse.create().withStatus(r.status());
     if (r.text() != null) {
       return resp.withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, r.text()));
+    }
+    if (r.stream() != null) {
+      return resp.withEntity(HttpEntities.createChunked(ContentTypes.APPLICATION_JSON, r.stream()));
     }
     if (r.body() == null) {
       return resp;

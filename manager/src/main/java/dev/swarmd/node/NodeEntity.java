@@ -6,6 +6,7 @@ import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Failure;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.NodeSpec;
+import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
@@ -50,22 +51,43 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
 
   public record Reply(State state, Failure failure) implements CborSerializable {}
 
-  public sealed interface Event extends CborSerializable {
-    Stamp stamp();
-  }
+  public sealed interface Event extends CborSerializable, Sealable<Event> {}
 
   public record Registered(NodeSpec spec, NodeDescription description, String addr, String managerAddr,
-      String status, Stamp stamp)
-      implements Event {}
+      String status, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Registered(spec, description, addr, managerAddr, status, s);
+    }
+  }
 
-  public record DescriptionChanged(NodeDescription description, String addr, String managerAddr, Stamp stamp)
-      implements Event {}
+  public record DescriptionChanged(NodeDescription description, String addr, String managerAddr, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new DescriptionChanged(description, addr, managerAddr, s);
+    }
+  }
 
-  public record SpecUpdated(NodeSpec spec, Stamp stamp) implements Event {}
+  public record SpecUpdated(NodeSpec spec, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new SpecUpdated(spec, s);
+    }
+  }
 
-  public record StatusChanged(String state, String message, Stamp stamp) implements Event {}
+  public record StatusChanged(String state, String message, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new StatusChanged(state, message, s);
+    }
+  }
 
-  public record Removed(Stamp stamp) implements Event {}
+  public record Removed(Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Removed(s);
+    }
+  }
 
   public record State(
       String id,
@@ -150,13 +172,13 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
         return refuse(c.replyTo(), Failure.Kind.PRECONDITION, "node " + id + " was removed from the swarm");
       }
       return persist(new Registered(c.spec(), c.description(), c.addr(), c.managerAddr(), c.status(),
-          Stamp.next(clock, c.cause())), c.replyTo());
+          Stamp.of(c.cause())), c.replyTo());
     }
     if (Objects.equals(s.description(), c.description()) && Objects.equals(s.addr(), c.addr())
         && Objects.equals(s.managerAddr(), c.managerAddr())) {
       return Effect().reply(c.replyTo(), ok(s));
     }
-    return persist(new DescriptionChanged(c.description(), c.addr(), c.managerAddr(), Stamp.next(clock, c.cause())),
+    return persist(new DescriptionChanged(c.description(), c.addr(), c.managerAddr(), Stamp.of(c.cause())),
         c.replyTo());
   }
 
@@ -167,7 +189,7 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
     if (c.expectedVersion() != s.version()) {
       return refuse(c.replyTo(), Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence");
     }
-    return persist(new SpecUpdated(c.spec(), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new SpecUpdated(c.spec(), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onSetStatus(State s, SetStatus c) {
@@ -177,18 +199,19 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
     if (c.state().equals(s.statusState()) && Objects.equals(c.message(), s.statusMessage())) {
       return Effect().reply(c.replyTo(), ok(s));
     }
-    return persist(new StatusChanged(c.state(), c.message(), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new StatusChanged(c.state(), c.message(), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onRemove(State s, Remove c) {
     if (!s.exists()) {
       return notFound(c.replyTo());
     }
-    return persist(new Removed(Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Removed(Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(e).thenRun(view::put).thenReply(replyTo, NodeEntity::ok);
+    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+        .thenReply(replyTo, NodeEntity::ok);
   }
 
   private static Reply ok(State s) {

@@ -5,6 +5,7 @@ import dev.swarmd.protocol.CborSerializable;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Failure;
 import dev.swarmd.protocol.ServiceSpec;
+import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
@@ -60,18 +61,36 @@ public final class ServiceEntity
     }
   }
 
-  public sealed interface Event extends CborSerializable {
-    Stamp stamp();
+  public sealed interface Event extends CborSerializable, Sealable<Event> {}
+
+  public record Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Created(spec, ports, s);
+    }
   }
 
-  public record Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Stamp stamp) implements Event {}
-
   public record Updated(ServiceSpec spec, ServiceSpec previous, List<ServiceSpec.PortConfig> ports,
-      List<ServiceSpec.PortConfig> previousPorts, UpdateStatus updateStatus, Stamp stamp) implements Event {}
+      List<ServiceSpec.PortConfig> previousPorts, UpdateStatus updateStatus, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Updated(spec, previous, ports, previousPorts, updateStatus, s);
+    }
+  }
 
-  public record Removed(Stamp stamp) implements Event {}
+  public record Removed(Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Removed(s);
+    }
+  }
 
-  public record UpdateStatusChanged(UpdateStatus status, Stamp stamp) implements Event {}
+  public record UpdateStatusChanged(UpdateStatus status, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new UpdateStatusChanged(status, s);
+    }
+  }
 
   /** Docker's UpdateStatus; state is one of updating, paused, completed, rollback_*. */
   public record UpdateStatus(String state, Instant startedAt, Instant completedAt, String message)
@@ -163,7 +182,7 @@ public final class ServiceEntity
     if (s.exists() || s.version() > 0) {
       return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.CONFLICT, "service " + id + " already exists"));
     }
-    return persist(new Created(c.spec(), List.copyOf(c.ports()), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Created(c.spec(), List.copyOf(c.ports()), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onUpdate(State s, Update c) {
@@ -175,7 +194,7 @@ public final class ServiceEntity
     }
     // As swarmkit: the spec being replaced becomes PreviousSpec and UpdateStatus is cleared.
     return persist(new Updated(c.spec(), s.spec(), List.copyOf(c.ports()), s.endpointPorts(), null,
-        Stamp.next(clock, c.cause())), c.replyTo());
+        Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onRollback(State s, Rollback c) {
@@ -189,7 +208,7 @@ public final class ServiceEntity
       return Effect().reply(c.replyTo(),
           Reply.fail(Failure.Kind.PRECONDITION, "service " + id + " does not have a previous spec"));
     }
-    Stamp stamp = Stamp.next(clock, c.cause());
+    Stamp stamp = Stamp.of(c.cause());
     UpdateStatus started = new UpdateStatus("rollback_started", stamp.at(), null, "manually requested rollback");
     return persist(rollback(s, started, stamp), c.replyTo());
   }
@@ -198,14 +217,14 @@ public final class ServiceEntity
     if (!s.exists()) {
       return notFound(c.replyTo());
     }
-    return persist(new Removed(Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Removed(Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onAutoRollback(State s, AutoRollback c) {
     if (!s.exists()) {
       return notFound(c.replyTo());
     }
-    Stamp stamp = Stamp.next(clock, c.cause());
+    Stamp stamp = Stamp.of(c.cause());
     String why = "failure or early termination of task " + c.failedTaskId();
     if (s.previousSpec() == null) {
       UpdateStatus paused = new UpdateStatus("paused", startedAt(s, stamp), null, "update paused due to " + why);
@@ -227,11 +246,12 @@ public final class ServiceEntity
     if (!s.exists()) {
       return notFound(c.replyTo());
     }
-    return persist(new UpdateStatusChanged(c.status(), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new UpdateStatusChanged(c.status(), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(e).thenRun(view::put).thenReply(replyTo, Reply::ok);
+    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+        .thenReply(replyTo, Reply::ok);
   }
 
   private Effect<Event, State> reply(ActorRef<Reply> replyTo, State s) {

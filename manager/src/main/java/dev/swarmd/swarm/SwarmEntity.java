@@ -4,6 +4,7 @@ import dev.swarmd.persistence.Journal;
 import dev.swarmd.protocol.CborSerializable;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Failure;
+import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
@@ -50,15 +51,22 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
 
   public record Reply(State state, Failure failure) implements CborSerializable {}
 
-  public sealed interface Event extends CborSerializable {
-    Stamp stamp();
-  }
+  public sealed interface Event extends CborSerializable, Sealable<Event> {}
 
   public record Initialized(String clusterId, Settings settings, String caCertPem, String workerToken,
-      String managerToken, Stamp stamp) implements Event {}
+      String managerToken, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Initialized(clusterId, settings, caCertPem, workerToken, managerToken, s);
+    }
+  }
 
-  public record Updated(Settings settings, String workerToken, String managerToken, Stamp stamp)
-      implements Event {}
+  public record Updated(Settings settings, String workerToken, String managerToken, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Updated(settings, workerToken, managerToken, s);
+    }
+  }
 
   public record State(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
       long version, Instant createdAt, Instant updatedAt) implements CborSerializable {
@@ -115,8 +123,13 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
       return Effect().reply(c.replyTo(), new Reply(s, null));
     }
     Initialized e = new Initialized(c.clusterId(), c.settings(), c.caCertPem(), c.workerToken(), c.managerToken(),
-        Stamp.next(clock, c.cause()));
-    return Effect().persist(e).thenRun(view::put).thenReply(c.replyTo(), st -> new Reply(st, null));
+        Stamp.of(c.cause()));
+    return persist(e, c.replyTo());
+  }
+
+  private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
+    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+        .thenReply(replyTo, st -> new Reply(st, null));
   }
 
   private Effect<Event, State> onUpdate(State s, Update c) {
@@ -128,8 +141,8 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
           new Reply(null, Failure.of(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence")));
     }
     Updated e = new Updated(c.settings(), c.workerToken() == null ? s.workerToken() : c.workerToken(),
-        c.managerToken() == null ? s.managerToken() : c.managerToken(), Stamp.next(clock, c.cause()));
-    return Effect().persist(e).thenRun(view::put).thenReply(c.replyTo(), st -> new Reply(st, null));
+        c.managerToken() == null ? s.managerToken() : c.managerToken(), Stamp.of(c.cause()));
+    return persist(e, c.replyTo());
   }
 
   @Override

@@ -10,13 +10,18 @@ import dev.swarmd.orchestrator.ControlLoop;
 import dev.swarmd.persistence.Journal;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.Entities;
+import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
+import dev.swarmd.view.ViewSnapshot;
+import dev.swarmd.view.ViewSnapshotter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -25,7 +30,6 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.cluster.typed.Leave;
-import org.apache.pekko.persistence.query.EventEnvelope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,10 +47,12 @@ public final class SwarmRuntime {
   private final ManagerDispatcher dispatcher;
   private final String nodeId;
   private final boolean manager;
+  private final Path swarmDir;
 
   private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort, boolean manager) {
     this.nodeId = nodeId;
     this.manager = manager;
+    this.swarmDir = swarmDir;
     Path certs = swarmDir.resolve("certificates");
     String tls = "pekko.remote.artery.ssl.rotating-keys-engine.";
     Config config = ConfigFactory.parseResources("swarmd-cluster.conf")
@@ -101,14 +107,35 @@ public final class SwarmRuntime {
         || status == org.apache.pekko.cluster.MemberStatus.weaklyUp();
   }
 
+  /**
+   * Rebuilds the view: from the view snapshot, if there is one, then the journal's events after it;
+   * then keeps the snapshot following the journal.
+   */
   private CompletionStage<Void> boot() {
     long t0 = System.nanoTime();
-    return Journal.history(system).thenAccept(events -> {
-      for (EventEnvelope e : events) {
-        clock.observe(view.replay(e.persistenceId(), e.event()));
+    Optional<ViewSnapshot> snapshot = ViewSnapshot.read(system, swarmDir);
+    snapshot.ifPresent(sn -> {
+      sn.restore(view);
+      clock.restore(sn.index(), sn.headIndex(), sn.head());
+    });
+    long from = snapshot.map(ViewSnapshot::offset).orElse(0L);
+    AtomicLong events = new AtomicLong();
+    AtomicLong offset = new AtomicLong(from);
+    return Journal.events(system, false, from).runForeach(e -> {
+      events.incrementAndGet();
+      offset.set(Journal.offset(e));
+      Stamp stamp = view.replay(e.persistenceId(), e.event());
+      if (stamp != null) {
+        clock.observe(stamp);
       }
-      LOG.info("journal replayed: {} events, version index {}, in {} ms", events.size(), clock.current(),
-          (System.nanoTime() - t0) / 1_000_000);
+    }, system).thenAccept(done -> {
+      LOG.info("journal replayed: {} events after the view snapshot at offset {}, version index {}, in {} ms",
+          events.get(), from, clock.current(), (System.nanoTime() - t0) / 1_000_000);
+      ViewSnapshot now = ViewSnapshot.of(offset.get(), clock.current(), clock.headIndex(), clock.head(), view);
+      if (events.get() >= ViewSnapshotter.EVERY) {
+        ViewSnapshotter.save(system, swarmDir, now);
+      }
+      ViewSnapshotter.start(system, swarmDir, now);
       ClusterSharding sharding = ClusterSharding.get(system);
       sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock, view))
           .withRole("manager"));

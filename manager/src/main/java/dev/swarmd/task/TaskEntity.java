@@ -6,6 +6,7 @@ import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Failure;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskState;
+import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.view.SwarmView;
@@ -81,19 +82,42 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
     }
   }
 
-  public sealed interface Event extends CborSerializable {
-    Stamp stamp();
+  public sealed interface Event extends CborSerializable, Sealable<Event> {}
+
+  public record Created(Definition definition, Status status, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Created(definition, status, s);
+    }
   }
 
-  public record Created(Definition definition, Status status, Stamp stamp) implements Event {}
+  public record Assigned(String nodeId, Status status, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Assigned(nodeId, status, s);
+    }
+  }
 
-  public record Assigned(String nodeId, Status status, Stamp stamp) implements Event {}
+  public record StatusChanged(Status status, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new StatusChanged(status, s);
+    }
+  }
 
-  public record StatusChanged(Status status, Stamp stamp) implements Event {}
+  public record DesiredChanged(TaskState desired, Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new DesiredChanged(desired, s);
+    }
+  }
 
-  public record DesiredChanged(TaskState desired, Stamp stamp) implements Event {}
-
-  public record Deleted(Stamp stamp) implements Event {}
+  public record Deleted(Stamp stamp) implements Event {
+    @Override
+    public Event withStamp(Stamp s) {
+      return new Deleted(s);
+    }
+  }
 
   /** runningAt: when the task was first reported running (null until then), for the updater's Monitor window. */
   public record State(
@@ -181,7 +205,7 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
     Status initial = d.nodeId() == null
         ? Status.of(TaskState.PENDING, "pending task scheduling")
         : Status.of(TaskState.ASSIGNED, "scheduler assigned task to node");
-    return persist(new Created(d, initial, Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Created(d, initial, Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onAssign(State s, Assign c) {
@@ -192,7 +216,7 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
       return refuse(c.replyTo(), Failure.Kind.CONFLICT, "task " + id + " is already assigned");
     }
     Status assigned = Status.of(TaskState.ASSIGNED, "scheduler assigned task to node");
-    return persist(new Assigned(c.nodeId(), assigned, Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Assigned(c.nodeId(), assigned, Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onReport(State s, Report c) {
@@ -210,7 +234,7 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
     if (!forward && !newMessage) {
       return Effect().reply(c.replyTo(), ok(s));
     }
-    return persist(new StatusChanged(next, Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new StatusChanged(next, Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onSetDesired(State s, SetDesired c) {
@@ -220,18 +244,19 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
     if (s.desired() == c.desired()) {
       return Effect().reply(c.replyTo(), ok(s));
     }
-    return persist(new DesiredChanged(c.desired(), Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new DesiredChanged(c.desired(), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onDelete(State s, Delete c) {
     if (!s.exists()) {
       return notFound(c.replyTo());
     }
-    return persist(new Deleted(Stamp.next(clock, c.cause())), c.replyTo());
+    return persist(new Deleted(Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(e).thenRun(view::put).thenReply(replyTo, TaskEntity::ok);
+    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+        .thenReply(replyTo, TaskEntity::ok);
   }
 
   private static Reply ok(State s) {

@@ -5,6 +5,7 @@ import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.swarm.SwarmEntity;
+import dev.swarmd.store.Stamp;
 import dev.swarmd.task.TaskEntity;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -63,28 +64,28 @@ public final class SwarmView {
     changed();
   }
 
-  /** Folds one journal event into the view (start-up replay); returns its Version.Index. */
-  public long replay(String persistenceId, Object event) {
+  /** Folds one journal event into the view (start-up replay); returns its stamp, null if not the view's. */
+  public Stamp replay(String persistenceId, Object event) {
     int bar = persistenceId.indexOf('|');
     String type = persistenceId.substring(0, bar);
     String id = persistenceId.substring(bar + 1);
     if (type.equals(ServiceEntity.KEY.name()) && event instanceof ServiceEntity.Event e) {
       put(services.getOrDefault(id, ServiceEntity.State.empty(id)).apply(e));
-      return e.stamp().index();
+      return e.stamp();
     }
     if (type.equals(TaskEntity.KEY.name()) && event instanceof TaskEntity.Event e) {
       put(tasks.getOrDefault(id, TaskEntity.State.empty(id)).apply(e));
-      return e.stamp().index();
+      return e.stamp();
     }
     if (type.equals(NodeEntity.KEY.name()) && event instanceof NodeEntity.Event e) {
       put(nodes.getOrDefault(id, NodeEntity.State.empty(id)).apply(e));
-      return e.stamp().index();
+      return e.stamp();
     }
     if (type.equals(SwarmEntity.KEY.name()) && event instanceof SwarmEntity.Event e) {
       put(swarm.apply(e));
-      return e.stamp().index();
+      return e.stamp();
     }
-    return 0;
+    return null;
   }
 
   public void watch(Runnable listener) {

@@ -1,6 +1,7 @@
 package dev.swarmd.view;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.swarmd.node.NodeEntity;
@@ -147,10 +148,10 @@ class SwarmViewReplayTest {
     ServiceEntity.Created created = new ServiceEntity.Created(Fixtures.replicated("web", 1), List.of(),
         new dev.swarmd.store.Stamp(3, Instant.EPOCH, CAUSE));
 
-    assertEquals(0, view.replay("Secret|s1", created));
-    assertEquals(0, view.replay("Task|s1", created)); // an event that is not the type's own
+    assertNull(view.replay("Secret|s1", created));
+    assertNull(view.replay("Task|s1", created)); // an event that is not the type's own
     assertTrue(view.services().isEmpty());
-    assertEquals(3, view.replay("Service|s1", created));
+    assertEquals(3, view.replay("Service|s1", created).index());
     assertEquals("web", view.service("s1").orElseThrow().spec().name());
   }
 

@@ -6,12 +6,15 @@ import com.typesafe.config.ConfigValueFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.journal.leveldb.javadsl.LeveldbReadJournal;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /** The journal of a data root: where it lives, and reading it back in write order. */
 public final class Journal {
@@ -30,10 +33,29 @@ public final class Journal {
   }
 
   /** All events written so far, oldest first. */
-  @SuppressWarnings("deprecation") // LevelDB's read journal is deprecated upstream but is the one the embedded journal has.
   public static CompletionStage<List<EventEnvelope>> history(ActorSystem<?> system) {
+    return events(system, false).runWith(Sink.seq(), system);
+  }
+
+  /**
+   * Every event in write order: those written so far, then (live) each new one as it is written,
+   * until the stream is cancelled.
+   */
+  public static Source<EventEnvelope, NotUsed> events(ActorSystem<?> system, boolean live) {
+    return events(system, live, 0);
+  }
+
+  /** As {@link #events(ActorSystem, boolean)}, from the event after the given offset (0: the first). */
+  @SuppressWarnings("deprecation") // LevelDB's read journal is deprecated upstream but is the one the embedded journal has.
+  public static Source<EventEnvelope, NotUsed> events(ActorSystem<?> system, boolean live, long after) {
     LeveldbReadJournal journal =
         PersistenceQuery.get(system).getReadJournalFor(LeveldbReadJournal.class, LeveldbReadJournal.Identifier());
-    return journal.currentEventsByTag(ALL, Offset.noOffset()).runWith(Sink.seq(), system);
+    Offset from = after == 0 ? Offset.noOffset() : Offset.sequence(after);
+    return live ? journal.eventsByTag(ALL, from) : journal.currentEventsByTag(ALL, from);
+  }
+
+  /** An event's place in the whole history (its tag sequence number). */
+  public static long offset(EventEnvelope e) {
+    return e.offset() instanceof Sequence s ? s.value() : 0;
   }
 }

@@ -1,0 +1,187 @@
+package dev.swarmd.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
+import dev.swarmd.audit.AuditEntry;
+import dev.swarmd.audit.AuditTrail;
+import dev.swarmd.audit.Filter;
+import dev.swarmd.persistence.Journal;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Replays a data root's journal as the audit trail: every change, in order, with who or what asked.
+ * It reads a copy of the journal, so it works on a running node as on a stopped one.
+ */
+@Command(name = "audit", mixinStandardHelpOptions = true, subcommands = Verify.class,
+    description = "Replays the swarm journal of a data root, running or stopped: every change, in order, with its "
+        + "cause.")
+final class Audit implements Callable<Integer> {
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--data-root", paramLabel = "DIR",
+      description = "The node's data root (default: ${DEFAULT-VALUE}).")
+  Path dataRoot = Path.of("/var/lib/swarmd");
+
+  @Option(names = "--json", description = "One JSON object per line instead of a table.")
+  boolean json;
+
+  @Option(names = "--since", paramLabel = "TIME",
+      description = "Only changes at or after TIME: RFC 3339, seconds since the epoch, or a duration ago (10m, 2h).")
+  String since;
+
+  @Option(names = "--until", paramLabel = "TIME", description = "Only changes at or before TIME (same forms).")
+  String until;
+
+  @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
+      description = "As docker events: type, service, node, event, scope, container. Repeat to combine.")
+  List<String> filters = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    Instant now = Instant.now();
+    Instant from = since == null ? Instant.EPOCH : time(since, now);
+    Instant to = until == null ? Instant.MAX : time(until, now);
+    Filter filter = filter();
+    PrintStream out = System.out;
+    if (!json) {
+      out.println(String.join("\t", "TIME", "INDEX", "TYPE", "ACTION", "ID", "NAME", "CAUSE", "CHANGES"));
+    }
+    AuditTrail trail = new AuditTrail();
+    withJournal(this, dataRoot, system -> Journal.events(system, false)
+        .mapConcat(e -> trail.apply(e.persistenceId(), e.sequenceNr(), e.event()))
+        .filter(a -> !a.at().isBefore(from) && !a.at().isAfter(to) && filter.test(a))
+        .runForeach(a -> out.println(json ? JSON.writeValueAsString(json(a)) : row(a)), system));
+    out.flush();
+    return 0;
+  }
+
+  /**
+   * Runs read on a copy of the data root's journal, in an actor system of its own: the copy leaves out
+   * LevelDB's lock file, which a running daemon holds, and the copy needs none.
+   */
+  static <T> T withJournal(Object command, Path dataRoot, Function<ActorSystem<Void>, CompletionStage<T>> read)
+      throws Exception {
+    Path journal = dataRoot.resolve("swarm").resolve("journal");
+    if (!Files.isDirectory(journal)) {
+      throw new CommandLine.ParameterException(new CommandLine(command), "no swarm journal under " + dataRoot);
+    }
+    Path copy = Files.createTempDirectory("swarmd-audit");
+    try {
+      Files.createDirectories(copy.resolve("journal"));
+      try (Stream<Path> files = Files.list(journal)) {
+        for (Path f : files.toList()) {
+          if (!f.getFileName().toString().equals("LOCK")) {
+            Files.copy(f, copy.resolve("journal").resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+          }
+        }
+      }
+      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "audit",
+          ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING")
+              .withFallback(Journal.config(copy)).withFallback(ConfigFactory.load()));
+      try {
+        return read.apply(system).toCompletableFuture().get(30, TimeUnit.MINUTES);
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      LocalNode.deleteRecursively(copy);
+    }
+  }
+
+  static String row(AuditEntry a) {
+    String changes = a.attributes().entrySet().stream()
+        .filter(e -> !e.getKey().equals("name"))
+        .map(e -> e.getKey() + "=" + e.getValue())
+        .collect(Collectors.joining(", "));
+    return String.join("\t", a.at().toString(), String.valueOf(a.index()), a.type(), a.action(), a.id(),
+        a.attributes().getOrDefault("name", ""), a.cause() == null ? "" : a.cause().actor() + ": "
+            + a.cause().reason(), changes);
+  }
+
+  static ObjectNode json(AuditEntry a) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("time", a.at().toString());
+    o.put("index", a.index());
+    o.put("type", a.type());
+    o.put("action", a.action());
+    o.put("id", a.id());
+    ObjectNode attrs = o.putObject("attributes");
+    a.attributes().forEach(attrs::put);
+    if (a.cause() != null) {
+      ObjectNode cause = o.putObject("cause");
+      cause.put("actor", a.cause().actor());
+      cause.put("reason", a.cause().reason());
+    }
+    o.put("persistenceId", a.persistenceId());
+    o.put("sequenceNr", a.sequenceNr());
+    return o;
+  }
+
+  private Instant time(String v, Instant now) {
+    Matcher d = DURATION.matcher(v);
+    if (d.matches()) {
+      long n = Long.parseLong(d.group(1));
+      Duration ago = switch (d.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+      return now.minus(ago);
+    }
+    if (v.matches("\\d+(\\.\\d{1,9})?")) {
+      String[] parts = v.split("\\.");
+      long nanos = parts.length == 1 ? 0 : Long.parseLong((parts[1] + "000000000").substring(0, 9));
+      return Instant.ofEpochSecond(Long.parseLong(parts[0]), nanos);
+    }
+    try {
+      return OffsetDateTime.parse(v).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "invalid time " + v
+          + ": expected RFC 3339, seconds since the epoch, or a duration such as 10m");
+    }
+  }
+
+  private Filter filter() {
+    Map<String, List<String>> m = new LinkedHashMap<>();
+    for (String f : filters) {
+      int eq = f.indexOf('=');
+      if (eq <= 0) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "bad format of filter (expected name=value)");
+      }
+      m.computeIfAbsent(f.substring(0, eq), k -> new ArrayList<>()).add(f.substring(eq + 1));
+    }
+    try {
+      return Filter.of(m);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
+  }
+}
