@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.dockerjava.api.model.Container;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -196,6 +197,7 @@ class NodeFailureTest {
         assumeTrue(reason == null, "iptables is not usable here, no partition test: " + reason);
 
         String w1Id = w1.nodeId();
+        Instant t0 = Instant.now();
         mgr.docker(MultiNode.create("pt", "--replicas", "6"));
         Map<String, List<Container>> before = awaitCounts(engine, "pt", nodes,
                 expect(mgr.hostname(), 2, w1.hostname(), 2, w2.hostname(), 2));
@@ -229,6 +231,14 @@ class NodeFailureTest {
         assertEquals(List.of(mgr.hostname(), w1.hostname(), w2.hostname()), t.column("HOSTNAME"), t.toString());
         assertEquals(w1Id, MultiNode.row(t, w1.hostname()).get("ID"), "the healed worker is the same node");
         assertEquals(w1Id, w1.docker("info", "--format", "{{.Swarm.NodeID}}").stdout().trim());
+        Instant t1 = Instant.now();
+        List<String> nodeEvents = mgr.docker("events", "--since", epoch(t0), "--until", epoch(t1), "--filter",
+                "node=" + w1Id, "--filter", "event=update").nonBlankLines().stream()
+                .map(l -> l.substring(l.indexOf(' ') + 1)).collect(Collectors.toList());
+        assertTrue(nodeEvents.size() >= 2, "docker events tells the worker going down and coming back: " + nodeEvents);
+        assertEquals("node update " + w1Id + " (name=it-nf-w1, state.new=down, state.old=ready)", nodeEvents.get(0));
+        assertEquals("node update " + w1Id + " (name=it-nf-w1, state.new=ready, state.old=down)",
+                nodeEvents.get(nodeEvents.size() - 1));
         awaitStaleRemovedAndNothingTwice("pt", 6, w1, stale);
         removeService("pt");
     }
@@ -282,6 +292,10 @@ class NodeFailureTest {
                 "the same containers, adopted where they ran (StartedAt unchanged), none added");
         awaitLs("rs", "4/4");
         awaitLs("rg", "3/3");
+    }
+
+    static String epoch(Instant t) {
+        return t.getEpochSecond() + "." + String.format("%09d", t.getNano());
     }
 
     /** container ID -> hostname, StartedAt, state and name of every container of the three nodes. */

@@ -278,6 +278,7 @@ class RollingUpdateTest {
     @Test
     @Order(2)
     void failingUpdatePausesAndResumes() {
+        Instant t0 = Instant.now();
         try {
             node.docker("service", "create", "-d", "--replicas", "3", "--name", "pausea", "--update-delay", "2s",
                     "--update-failure-action", "pause", OLD);
@@ -323,6 +324,8 @@ class RollingUpdateTest {
                     .map(Task::id).collect(Collectors.toSet()), "paused: the old tasks are left alone: " + describe(later));
             Set<Integer> brokenSlots = later.stream().filter(t -> t.runs(BROKEN)).map(Task::slot).collect(Collectors.toSet());
             assertTrue(brokenSlots.size() < 3, "the update did not go on while paused: " + describe(later));
+            assertTrue(updateEvents(t0, "pausea").contains("service update " + a
+                    + " (name=pausea, updatestate.new=paused, updatestate.old=updating)"), "docker events tells the pause");
 
             // resume with a good image, attached, as a user types it
             CliResult fixed = node.cli().run(ATTACHED, "service", "update", "--image", "redis:3.0.7", "pausea");
@@ -351,6 +354,15 @@ class RollingUpdateTest {
         }
     }
 
+    /** `docker events` for the service's updates since t0, until now, without their timestamps. */
+    static List<String> updateEvents(Instant t0, String service) {
+        Instant now = Instant.now();
+        return node.docker("events", "--since", t0.getEpochSecond() + "." + String.format("%09d", t0.getNano()),
+                "--until", now.getEpochSecond() + "." + String.format("%09d", now.getNano()), "--filter",
+                "service=" + service, "--filter", "event=update").nonBlankLines().stream()
+                .map(l -> l.substring(l.indexOf(' ') + 1)).collect(Collectors.toList());
+    }
+
     /**
      * --update-failure-action rollback: a failing update rolls back by itself (rollback_completed, the old spec and
      * image back, PreviousSpec the failed one); the slots the update had not reached keep their tasks. And
@@ -359,6 +371,7 @@ class RollingUpdateTest {
     @Test
     @Order(3)
     void failureActionRollbackAndManualRollback() {
+        Instant t0 = Instant.now();
         try {
             node.docker("service", "create", "-d", "--replicas", "3", "--name", "rollme", "--update-delay", "5s",
                     "--update-failure-action", "rollback", OLD);
@@ -403,6 +416,12 @@ class RollingUpdateTest {
             assertInOrder(rollback, "undo", "rollback: manually requested rollback",
                     "overall progress: rolling back update: 2 out of 2 tasks", "verify: Service undo converged");
             awaitUpdateState("undo", "rollback_completed");
+            List<String> undoEvents = updateEvents(t0, "undo");
+            String undoSid = serviceId("undo");
+            assertTrue(undoEvents.contains("service update " + undoSid + " (image.new=" + OLD + ", image.old=" + NEW
+                    + ", name=undo, updatestate.new=rollback_started, updatestate.old=completed)"), undoEvents.toString());
+            assertTrue(undoEvents.contains("service update " + undoSid
+                    + " (name=undo, updatestate.new=rollback_completed, updatestate.old=rollback_started)"), undoEvents.toString());
             assertEquals(OLD, inspect("undo", "{{.Spec.TaskTemplate.ContainerSpec.Image}}"));
             assertEquals(NEW, inspect("undo", "{{.PreviousSpec.TaskTemplate.ContainerSpec.Image}}"));
             String undoId = serviceId("undo");
