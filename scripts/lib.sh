@@ -24,7 +24,7 @@ swarmd_engine() { "$SWARMD_DOCKER" -H "$SWARMD_ENGINE_HOST" "$@"; }
 # (default: all the tests need), plus a JDK 17 and Maven if javac/mvn are absent.
 swarmd_install_deps() {
   local pkgs=("$@") missing=() p
-  ((${#pkgs[@]})) || pkgs=(docker.io busybox-static haproxy wrk gcc libc6-dev)
+  ((${#pkgs[@]})) || pkgs=(docker.io busybox-static haproxy wrk gcc libc6-dev iproute2)
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done

@@ -75,7 +75,7 @@ public final class JournalBench {
   /** One service's life: created, updated perService - 2 times, removed. */
   private static CompletionStage<Void> history(ActorSystem<?> system, ActorRef<ServiceEntity.Command> s,
       String name, long perService, AtomicLong written) {
-    return ask(system, s, r -> new ServiceEntity.Create(spec(name, 0), List.of(), CAUSE, r))
+    return ask(system, s, r -> new ServiceEntity.Create(spec(name, 0), List.of(), null, CAUSE, r))
         .thenCompose(created -> updates(system, s, name, created, 1, perService - 2, written))
         .thenCompose(last -> ask(system, s, r -> new ServiceEntity.Remove(CAUSE, r)))
         .thenAccept(removed -> written.addAndGet(2));
@@ -88,7 +88,8 @@ public final class JournalBench {
     if (n > last) {
       return CompletableFuture.completedFuture(prev);
     }
-    return ask(system, s, r -> new ServiceEntity.Update(spec(name, n), List.of(), prev.state().version(), CAUSE, r))
+    return ask(system, s, r -> new ServiceEntity.Update(spec(name, n), List.of(), null, prev.state().version(),
+            CAUSE, r))
         .thenCompose(next -> {
           written.incrementAndGet();
           return updates(system, s, name, next, n + 1, last, written);

@@ -8,6 +8,7 @@ import dev.swarmd.dns.NodeDns;
 import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
+import dev.swarmd.ingress.VirtualIpRoute;
 import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
@@ -195,8 +196,9 @@ final class LocalNode implements NodeControl {
   }
 
   /**
-   * The node's routing mesh (every ingress port of the swarm, on the node's advertise address) and
-   * its DNS, on that address and on the engine bridge's gateway, where its containers reach it.
+   * The node's routing mesh (every ingress port of the swarm, on the node's advertise address, and the
+   * virtual IPs) and its DNS, on that address and on the engine bridge's gateway, where its containers
+   * reach it.
    */
   private Agent.Networking networking(SwarmRuntime rt, NodeState s) {
     ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(Ingress.create(s.advertiseHost()), "ingress",
@@ -209,7 +211,7 @@ final class LocalNode implements NodeControl {
       dnsAddresses.add(containerDns);
     }
     ActorRef<NodeDns.Command> dns = rt.system().systemActorOf(NodeDns.create(dnsAddresses), "dns", Props.empty());
-    return new Agent.Networking(ingress, dns, containerDns);
+    return new Agent.Networking(ingress, dns, containerDns, VirtualIpRoute.install());
   }
 
   private String bridgeGateway() {

@@ -3,6 +3,7 @@ package dev.swarmd.api;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.swarmd.endpoint.PortAllocator;
+import dev.swarmd.endpoint.VirtualIps;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.ServiceSpec;
@@ -34,16 +35,19 @@ final class ServiceEndpoints {
           + "service " + spec.name() + " already exists");
     }
     List<ServiceSpec.PortConfig> ports;
+    String vip;
     try {
       ports = allocate(view, id, spec, List.of());
+      vip = virtualIp(view, id, spec, null);
     } catch (ApiException e) {
       view.releaseName(spec.name());
+      view.releaseEndpoint(id);
       throw e;
     }
-    return rt.entities().service(id, r -> new ServiceEntity.Create(spec, ports, call.cause(), r))
+    return rt.entities().service(id, r -> new ServiceEntity.Create(spec, ports, vip, call.cause(), r))
         .whenComplete((r, e) -> {
           view.releaseName(spec.name());
-          view.releasePorts(id);
+          view.releaseEndpoint(id);
         })
         .thenApply(r -> {
           failIfRefused(r);
@@ -106,7 +110,7 @@ final class ServiceEndpoints {
       if (current.previousSpec() != null) {
         // The entity restores the previous spec's ports; they must still be free.
         allocate(rt.view(), current.id(), current.previousSpec(), current.endpointPorts());
-        rt.view().releasePorts(current.id());
+        rt.view().releaseEndpoint(current.id());
       }
       reply = rt.entities().service(current.id(), r -> new ServiceEntity.Rollback(version, call.cause(), r));
     } else {
@@ -117,9 +121,18 @@ final class ServiceEndpoints {
       if (spec.mode().kind() != current.spec().mode().kind()) {
         throw new ApiException(400, "rpc error: code = Unimplemented desc = service mode change is not allowed");
       }
-      List<ServiceSpec.PortConfig> ports = allocate(rt.view(), current.id(), spec, current.endpointPorts());
-      reply = rt.entities().service(current.id(), r -> new ServiceEntity.Update(spec, ports, version, call.cause(), r))
-          .whenComplete((r, e) -> rt.view().releasePorts(current.id()));
+      List<ServiceSpec.PortConfig> ports;
+      String vip;
+      try {
+        ports = allocate(rt.view(), current.id(), spec, current.endpointPorts());
+        vip = virtualIp(rt.view(), current.id(), spec, current.virtualIp());
+      } catch (ApiException e) {
+        rt.view().releaseEndpoint(current.id());
+        throw e;
+      }
+      reply = rt.entities().service(current.id(),
+              r -> new ServiceEntity.Update(spec, ports, vip, version, call.cause(), r))
+          .whenComplete((r, e) -> rt.view().releaseEndpoint(current.id()));
     }
     return reply.thenApply(r -> {
       failIfRefused(r);
@@ -158,6 +171,14 @@ final class ServiceEndpoints {
       return view.reservePorts(id, spec.name(), spec.endpoint(), current);
     } catch (PortAllocator.Conflict e) {
       throw new ApiException(400, "rpc error: code = InvalidArgument desc = " + e.getMessage());
+    }
+  }
+
+  private static String virtualIp(SwarmView view, String id, ServiceSpec spec, String current) {
+    try {
+      return view.reserveVirtualIp(id, spec.endpoint(), current);
+    } catch (VirtualIps.Exhausted e) {
+      throw new ApiException(400, "rpc error: code = ResourceExhausted desc = " + e.getMessage());
     }
   }
 

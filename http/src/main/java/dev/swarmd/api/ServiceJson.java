@@ -3,6 +3,7 @@ package dev.swarmd.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.endpoint.VirtualIps;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.scheduler.Constraint;
 import dev.swarmd.service.ServiceEntity;
@@ -270,6 +271,11 @@ public final class ServiceJson {
     endpoint.set("Spec", endpointSpec(s.spec().endpoint()));
     if (!s.endpointPorts().isEmpty()) {
       endpoint.set("Ports", ports(s.endpointPorts()));
+    }
+    if (s.activeVirtualIp() != null) {
+      ObjectNode vip = endpoint.putArray("VirtualIPs").addObject();
+      vip.put("NetworkID", VirtualIps.NETWORK_ID);
+      vip.put("Addr", s.activeVirtualIp() + "/" + VirtualIps.PREFIX_LENGTH);
     }
     if (s.updateStatus() != null) {
       ObjectNode u = o.putObject("UpdateStatus");

@@ -30,6 +30,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -450,27 +452,52 @@ class MeshTest {
                 && refused.stderr().contains("port published with ingress mode can't be used with dnsrr mode"),
                 refused.describe());
         mgr.docker("service", "create", "--name", "rr", "--endpoint-mode", "dnsrr", "--replicas", "3", "nginx").ok();
-        mgr.docker("service", "create", "--name", "vipweb", "--replicas", "2", "nginx").ok();
+        mgr.docker("service", "create", "--name", "vipweb", "--replicas", "2", "--publish", "published=8103,target=80",
+                "nginx").ok();
         Eventually.await("rr runs 3 tasks and vipweb 2", () -> {
             assertEquals(3, MultiNode.running(engine, "rr", nodes).size());
             assertEquals(2, MultiNode.running(engine, "vipweb", nodes).size());
         });
         Set<String> rr = containerAddresses("rr");
-        Set<String> vip = containerAddresses("vipweb");
+        String vips = mgr.docker("service", "inspect", "--format", "{{json .Endpoint.VirtualIPs}}", "vipweb").stdout().trim();
+        Matcher m = Pattern.compile("\\[\\{\"NetworkID\":\"[0-9a-z]{25}\",\"Addr\":\"(10\\.255\\.\\d+\\.\\d+)/16\"}]").matcher(vips);
+        assertTrue(m.matches(), vips);
+        String vip = m.group(1);
+        assertEquals("[]", mgr.docker("service", "inspect", "--format", "{{json .Endpoint.VirtualIPs}}", "rr").stdout().trim()
+                .replace("null", "[]"), "a dnsrr service has no virtual IP");
         List<Container> askers = new ArrayList<>(MultiNode.running(engine, "rr", nodes));
         askers.addAll(MultiNode.running(engine, "vipweb", nodes));
         Eventually.await("every task resolves the swarm's names through its node's DNS", () -> {
             for (Container c : askers) {
                 assertEquals(rr, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "tasks.rr")), Engine.name(c));
                 assertEquals(rr, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "rr")), Engine.name(c));
-                // No virtual IP yet: a vip-mode name gives its tasks' addresses too.
-                assertEquals(vip, answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "vipweb")), Engine.name(c));
+                assertEquals(Set.of(vip), answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "vipweb")),
+                        Engine.name(c));
+                assertEquals(containerAddresses("vipweb"),
+                        answerAddresses(ENGINE_CLI.run("exec", c.getId(), "nslookup", "tasks.vipweb")), Engine.name(c));
             }
         });
         for (TestNode n : nodes) {
             CliResult host = hostNslookup("tasks.rr", n.advertiseAddr());
             assertEquals(rr, answerAddresses(host), n.hostname() + ": " + host.describe());
         }
+        // The virtual IP balances over the service's tasks, for its containers' clients and the host alike.
+        Set<String> vipReplicas = allReplicas("vipweb");
+        Container client = askers.get(0);
+        Eventually.await("a task reaches both vipweb replicas by name", () -> {
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 12; i++) {
+                CliResult r = ENGINE_CLI.run("exec", client.getId(), "wget", "-q", "-O", "-", "http://vipweb/hostname");
+                assertEquals(0, r.exitCode(), r.describe());
+                seen.add(r.stdout().trim());
+            }
+            assertEquals(vipReplicas, seen);
+        });
+        Set<String> fromHost = new HashSet<>();
+        for (int i = 0; i < 12; i++) {
+            fromHost.add(get(vip, 80, "/hostname").body().trim());
+        }
+        assertEquals(vipReplicas, fromHost);
 
         // The seed's load balancer without the mesh: HAProxy finds the dnsrr tasks through the swarm's DNS.
         String cfg = HAPROXY_DEFAULTS

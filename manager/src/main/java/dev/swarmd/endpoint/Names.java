@@ -34,8 +34,7 @@ public final class Names {
           .sorted(Comparator.comparing(TaskEntity.State::id))
           .map(t -> t.status().address())
           .toList();
-      // No virtual IP yet: a vip-mode name answers with its tasks' addresses, as dnsrr does.
-      names.add(new ServiceName(s.spec().name(), s.id(), endpointMode(s), null, addresses));
+      names.add(new ServiceName(s.spec().name(), s.id(), endpointMode(s), s.activeVirtualIp(), addresses));
     }
     names.sort(Comparator.comparing(ServiceName::name));
     return List.copyOf(names);

@@ -10,14 +10,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The routing mesh's table: for each ingress port of each service, the tasks that take traffic.
+ * The routing mesh's table: for each ingress port of each service, and each target port of each
+ * service's virtual IP, the tasks that take traffic.
  * A task does once it runs (and, with a health check, is healthy: it is not "running" before) and
  * while it is wanted and its node is up; one told to stop leaves the table before it stops.
  */
@@ -58,8 +61,46 @@ public final class Routes {
             p.protocol().equals("tcp") && proxyProtocol(s.spec().labels(), p.publishedPort()), List.copyOf(backends)));
       }
     }
-    routes.sort(Comparator.comparingInt(IngressRoute::publishedPort).thenComparing(IngressRoute::protocol));
+    for (ServiceEntity.State s : services) {
+      if (s.activeVirtualIp() != null) {
+        routes.addAll(virtualIpRoutes(s, byService.getOrDefault(s.id(), List.of()), byId));
+      }
+    }
+    routes.sort(Comparator.comparing((IngressRoute r) -> r.bindAddress() == null ? "" : r.bindAddress())
+        .thenComparingInt(IngressRoute::publishedPort).thenComparing(IngressRoute::protocol));
     return List.copyOf(routes);
+  }
+
+  /**
+   * A vip-mode service's virtual IP, on each of its target ports: to a task's port as its node
+   * publishes it for the mesh, when it does (reachable from any node), else to the task's container
+   * address (reachable where container addresses route: its own machine).
+   */
+  private static List<IngressRoute> virtualIpRoutes(ServiceEntity.State s, List<TaskEntity.State> tasks,
+      Map<String, NodeEntity.State> nodes) {
+    List<IngressRoute> routes = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (ServiceSpec.PortConfig p : s.endpointPorts()) {
+      if (p.protocol().equals("sctp") || !seen.add(p.targetPort() + "/" + p.protocol())) {
+        continue;
+      }
+      List<IngressRoute.Backend> backends = new ArrayList<>();
+      for (TaskEntity.State t : tasks) {
+        Optional<ServiceSpec.PortConfig> published = t.status().boundPorts().stream()
+            .filter(b -> b.publishMode().equals("ingress") && b.protocol().equals(p.protocol())
+                && b.targetPort() == p.targetPort())
+            .findFirst();
+        if (published.isPresent()) {
+          backends.add(new IngressRoute.Backend(t.id(), nodes.get(t.nodeId()).addr(), published.get().publishedPort()));
+        } else if (t.status().address() != null) {
+          backends.add(new IngressRoute.Backend(t.id(), t.status().address(), p.targetPort()));
+        }
+      }
+      backends.sort(Comparator.comparing(IngressRoute.Backend::taskId));
+      routes.add(new IngressRoute(s.activeVirtualIp(), p.targetPort(), p.protocol(), s.spec().name(), false,
+          List.copyOf(backends)));
+    }
+    return routes;
   }
 
   static boolean proxyProtocol(Map<String, String> labels, int port) {

@@ -30,13 +30,16 @@ public final class ServiceEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  /** ports: the endpoint ports allocated for the spec (dynamic published ports filled in). */
-  public record Create(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Cause cause, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * ports: the endpoint ports allocated for the spec (dynamic published ports filled in); virtualIp:
+   * the address allocated for its name in endpoint mode vip, null in dnsrr.
+   */
+  public record Create(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, String virtualIp, Cause cause,
+      ActorRef<Reply> replyTo) implements Command {}
 
   /** expectedVersion is the Version.Index the client read; a stale one is refused. */
-  public record Update(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, long expectedVersion, Cause cause,
-      ActorRef<Reply> replyTo) implements Command {}
+  public record Update(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, String virtualIp, long expectedVersion,
+      Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
   /** Swaps the spec and the previous spec (and their ports), as `docker service rollback` does. */
   public record Rollback(long expectedVersion, Cause cause, ActorRef<Reply> replyTo) implements Command {}
@@ -63,18 +66,30 @@ public final class ServiceEntity
 
   public sealed interface Event extends CborSerializable, Sealable<Event> {}
 
-  public record Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Stamp stamp) implements Event {
+  /** virtualIp: null for a dnsrr service, and in events journaled before virtual IPs existed. */
+  public record Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, String virtualIp, Stamp stamp)
+      implements Event {
+    public Created(ServiceSpec spec, List<ServiceSpec.PortConfig> ports, Stamp stamp) {
+      this(spec, ports, null, stamp);
+    }
+
     @Override
     public Event withStamp(Stamp s) {
-      return new Created(spec, ports, s);
+      return new Created(spec, ports, virtualIp, s);
     }
   }
 
   public record Updated(ServiceSpec spec, ServiceSpec previous, List<ServiceSpec.PortConfig> ports,
-      List<ServiceSpec.PortConfig> previousPorts, UpdateStatus updateStatus, Stamp stamp) implements Event {
+      List<ServiceSpec.PortConfig> previousPorts, String virtualIp, UpdateStatus updateStatus, Stamp stamp)
+      implements Event {
+    public Updated(ServiceSpec spec, ServiceSpec previous, List<ServiceSpec.PortConfig> ports,
+        List<ServiceSpec.PortConfig> previousPorts, UpdateStatus updateStatus, Stamp stamp) {
+      this(spec, previous, ports, previousPorts, null, updateStatus, stamp);
+    }
+
     @Override
     public Event withStamp(Stamp s) {
-      return new Updated(spec, previous, ports, previousPorts, updateStatus, s);
+      return new Updated(spec, previous, ports, previousPorts, virtualIp, updateStatus, s);
     }
   }
 
@@ -106,28 +121,42 @@ public final class ServiceEntity
       Instant updatedAt,
       UpdateStatus updateStatus,
       List<ServiceSpec.PortConfig> ports,
-      List<ServiceSpec.PortConfig> previousPorts)
+      List<ServiceSpec.PortConfig> previousPorts,
+      String virtualIp)
       implements CborSerializable {
 
+    public State(String id, boolean exists, ServiceSpec spec, ServiceSpec previousSpec, long version,
+        Instant createdAt, Instant updatedAt, UpdateStatus updateStatus, List<ServiceSpec.PortConfig> ports,
+        List<ServiceSpec.PortConfig> previousPorts) {
+      this(id, exists, spec, previousSpec, version, createdAt, updatedAt, updateStatus, ports, previousPorts, null);
+    }
+
     public static State empty(String id) {
-      return new State(id, false, null, null, 0, null, null, null, null, null);
+      return new State(id, false, null, null, 0, null, null, null, null, null, null);
     }
 
     public State apply(Event event) {
       Stamp st = event.stamp();
       if (event instanceof Created c) {
-        return new State(id, true, c.spec(), null, st.index(), st.at(), st.at(), null, c.ports(), null);
+        return new State(id, true, c.spec(), null, st.index(), st.at(), st.at(), null, c.ports(), null,
+            c.virtualIp());
       }
       if (event instanceof Updated u) {
         return new State(id, true, u.spec(), u.previous(), st.index(), createdAt, st.at(), u.updateStatus(),
-            u.ports(), u.previousPorts());
+            u.ports(), u.previousPorts(), u.virtualIp());
       }
       if (event instanceof UpdateStatusChanged u) {
         return new State(id, true, spec, previousSpec, st.index(), createdAt, st.at(), u.status(), ports,
-            previousPorts);
+            previousPorts, virtualIp);
       }
       return new State(id, false, spec, previousSpec, st.index(), createdAt, st.at(), updateStatus, ports,
-          previousPorts);
+          previousPorts, virtualIp);
+    }
+
+    /** The virtual IP the service's name answers with: its own in endpoint mode vip, none in dnsrr. */
+    public String activeVirtualIp() {
+      boolean vip = spec.endpoint() == null || spec.endpoint().mode() == null || spec.endpoint().mode().equals("vip");
+      return vip ? virtualIp : null;
     }
 
     /**
@@ -182,7 +211,7 @@ public final class ServiceEntity
     if (s.exists() || s.version() > 0) {
       return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.CONFLICT, "service " + id + " already exists"));
     }
-    return persist(new Created(c.spec(), List.copyOf(c.ports()), Stamp.of(c.cause())), c.replyTo());
+    return persist(new Created(c.spec(), List.copyOf(c.ports()), c.virtualIp(), Stamp.of(c.cause())), c.replyTo());
   }
 
   private Effect<Event, State> onUpdate(State s, Update c) {
@@ -193,7 +222,7 @@ public final class ServiceEntity
       return Effect().reply(c.replyTo(), Reply.fail(Failure.Kind.OUT_OF_SEQUENCE, "update out of sequence"));
     }
     // As swarmkit: the spec being replaced becomes PreviousSpec and UpdateStatus is cleared.
-    return persist(new Updated(c.spec(), s.spec(), List.copyOf(c.ports()), s.endpointPorts(), null,
+    return persist(new Updated(c.spec(), s.spec(), List.copyOf(c.ports()), s.endpointPorts(), c.virtualIp(), null,
         Stamp.of(c.cause())), c.replyTo());
   }
 
@@ -235,7 +264,8 @@ public final class ServiceEntity
   }
 
   private static Updated rollback(State s, UpdateStatus status, Stamp stamp) {
-    return new Updated(s.previousSpec(), s.spec(), s.previousEndpointPorts(), s.endpointPorts(), status, stamp);
+    return new Updated(s.previousSpec(), s.spec(), s.previousEndpointPorts(), s.endpointPorts(), s.virtualIp(), status,
+        stamp);
   }
 
   private static Instant startedAt(State s, Stamp stamp) {

@@ -1,17 +1,21 @@
 package dev.swarmd.view;
 
 import dev.swarmd.endpoint.PortAllocator;
+import dev.swarmd.endpoint.VirtualIps;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.service.ServiceEntity;
-import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.store.Stamp;
+import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
@@ -30,6 +34,8 @@ public final class SwarmView {
   private final Map<String, String> reservedNames = new ConcurrentHashMap<>();
   /** Ports allocated to a service create or update whose event is not persisted yet. */
   private final Map<String, PortAllocator.Holder> reservedPorts = new ConcurrentHashMap<>();
+  /** Virtual IPs allocated likewise. */
+  private final Map<String, String> reservedVips = new ConcurrentHashMap<>();
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   public void put(ServiceEntity.State s) {
@@ -190,7 +196,7 @@ public final class SwarmView {
   /**
    * Allocates the endpoint ports of service serviceId (named name, holding current now) for the
    * endpoint asked, against every other service's ports and those being allocated, and holds them
-   * until {@link #releasePorts}. Throws PortAllocator.Conflict.
+   * until {@link #releaseEndpoint}. Throws PortAllocator.Conflict.
    */
   public synchronized List<ServiceSpec.PortConfig> reservePorts(String serviceId, String name,
       ServiceSpec.Endpoint asked, List<ServiceSpec.PortConfig> current) {
@@ -201,8 +207,28 @@ public final class SwarmView {
     return ports;
   }
 
-  public void releasePorts(String serviceId) {
+  /**
+   * The virtual IP of service serviceId (holding current now) for the endpoint asked: its own if it
+   * has one, else the lowest free, held until {@link #releaseEndpoint}; null in endpoint mode dnsrr.
+   */
+  public synchronized String reserveVirtualIp(String serviceId, ServiceSpec.Endpoint asked, String current) {
+    if (asked != null && "dnsrr".equals(asked.mode())) {
+      return null;
+    }
+    if (current != null) {
+      return current;
+    }
+    Set<String> taken = new HashSet<>(reservedVips.values());
+    services.values().stream().map(ServiceEntity.State::virtualIp).filter(Objects::nonNull).forEach(taken::add);
+    String ip = VirtualIps.allocate(taken);
+    reservedVips.put(serviceId, ip);
+    return ip;
+  }
+
+  /** Lets go of what was reserved for a create or update: its event is persisted, or it failed. */
+  public void releaseEndpoint(String serviceId) {
     reservedPorts.remove(serviceId);
+    reservedVips.remove(serviceId);
   }
 
   /** The result of a lookup by reference. */

@@ -64,6 +64,34 @@ class RoutesTest {
   }
 
   @Test
+  void aVirtualIpForwardsEachTargetPortToThePublishedPortOrElseTheContainer() {
+    ServiceEntity.State plain = web(Map.of());
+    ServiceEntity.State s = new ServiceEntity.State(plain.id(), true, plain.spec(), null, 5, Fixtures.T0, Fixtures.T0,
+        null, List.of(WEB, new PortConfig(null, "udp", 53, 0, "host")), null, "10.255.0.2");
+    NodeEntity.State n1 = readyNode("n1");
+    TaskEntity.State published = bound(task("t1", s).slot(1).on("n1").state(TaskState.RUNNING).build(), 32768);
+    TaskEntity.State t2 = task("t2", s).slot(2).on("n1").state(TaskState.RUNNING).build();
+    TaskEntity.Status st = t2.status();
+    TaskEntity.State container = new TaskEntity.State(t2.id(), true, t2.definition(), t2.nodeId(), t2.desired(),
+        new TaskEntity.Status(st.state(), st.message(), st.err(), st.timestamp(), st.containerId(), st.exitCode(),
+            st.pid(), null, "172.17.0.9"), t2.version(), t2.createdAt(), t2.updatedAt(), t2.runningAt());
+
+    List<IngressRoute> routes = Routes.of(List.of(s), List.of(published, container), List.of(n1));
+
+    assertEquals(3, routes.size(), routes.toString());
+    assertEquals(null, routes.get(0).bindAddress(), "the published port on the nodes' own addresses first");
+    IngressRoute tcp = routes.get(2);
+    assertEquals("10.255.0.2", tcp.bindAddress());
+    assertEquals(80, tcp.publishedPort());
+    assertEquals(List.of(new IngressRoute.Backend("t1", n1.addr(), 32768), new IngressRoute.Backend("t2", "172.17.0.9", 80)),
+        tcp.backends());
+    IngressRoute udp = routes.get(1);
+    assertEquals(53, udp.publishedPort());
+    assertEquals("udp", udp.protocol());
+    assertEquals(List.of(new IngressRoute.Backend("t2", "172.17.0.9", 53)), udp.backends());
+  }
+
+  @Test
   void theProxyProtocolLabelNamesAllOrSomePorts() {
     assertTrue(Routes.of(List.of(web(Map.of(Routes.PROXY_PROTOCOL_LABEL, "true"))), List.of(), List.of()).get(0)
         .proxyProtocol());

@@ -59,11 +59,11 @@ class ServiceEntityTest {
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> create(ServiceSpec spec) {
-    return es.runCommand(r -> new ServiceEntity.Create(spec, spec.endpoint().ports(), CAUSE, r));
+    return es.runCommand(r -> new ServiceEntity.Create(spec, spec.endpoint().ports(), null, CAUSE, r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> update(ServiceSpec spec, long expectedVersion) {
-    return es.runCommand(r -> new ServiceEntity.Update(spec, spec.endpoint().ports(), expectedVersion, CAUSE, r));
+    return es.runCommand(r -> new ServiceEntity.Update(spec, spec.endpoint().ports(), null, expectedVersion, CAUSE, r));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> rollback(long expectedVersion) {

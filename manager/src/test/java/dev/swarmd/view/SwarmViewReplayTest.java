@@ -106,8 +106,8 @@ class SwarmViewReplayTest {
     rec.node("node2", node2, r -> new NodeEntity.Register(Fixtures.nodeSpec("worker", "active", Map.of()),
         Fixtures.description("h2"), "10.0.0.2", null, "ready", CAUSE, r));
     ServiceSpec webSpec = Fixtures.replicated("web", 1);
-    long webVersion = rec.service("svcweb", web, r -> new ServiceEntity.Create(webSpec, List.of(), CAUSE, r)).version();
-    rec.service("svcdb", db, r -> new ServiceEntity.Create(Fixtures.replicated("db", 1), List.of(), CAUSE, r));
+    long webVersion = rec.service("svcweb", web, r -> new ServiceEntity.Create(webSpec, List.of(), null, CAUSE, r)).version();
+    rec.service("svcdb", db, r -> new ServiceEntity.Create(Fixtures.replicated("db", 1), List.of(), null, CAUSE, r));
     TaskEntity.Definition d1 = new TaskEntity.Definition("svcweb", "web", 1, null, webSpec.task(), webVersion,
         TaskState.RUNNING, null, List.of());
     rec.task("task1", task1, r -> new TaskEntity.Create(d1, CAUSE, r));
@@ -117,7 +117,7 @@ class SwarmViewReplayTest {
         CAUSE, r));
     rec.node("node2", node2, r -> new NodeEntity.SetStatus("down", "heartbeat failure", CAUSE, r));
     rec.service("svcweb", web, r -> new ServiceEntity.Update(webSpec.withMode(ServiceSpec.Mode.replicated(2)), List.of(),
-        webVersion, CAUSE, r));
+        null, webVersion, CAUSE, r));
     rec.task("task2", task2, r -> new TaskEntity.Delete(CAUSE, r));
     rec.service("svcdb", db, r -> new ServiceEntity.Remove(CAUSE, r));
     rec.node("node1", node1, r -> new NodeEntity.Remove(CAUSE, r));

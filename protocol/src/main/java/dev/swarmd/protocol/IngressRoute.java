@@ -4,12 +4,19 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One published ingress port of the routing mesh, as every node serves it: connections (TCP) or
- * flows (UDP) to publishedPort on any node go to one of the backends, each a running task's
- * container port as bound on its own node's address. proxyProtocol: send a PROXY v2 header first.
+ * One port of the routing mesh, as every node serves it: connections (TCP) or flows (UDP) to
+ * publishedPort on bindAddress go to one of the backends. bindAddress null: a published ingress
+ * port, on the node's own address, whose backends are the tasks' container ports as bound on their
+ * nodes' addresses; else a service's virtual IP, with the service's target port in publishedPort.
+ * proxyProtocol: send a PROXY v2 header first.
  */
-public record IngressRoute(int publishedPort, String protocol, String serviceName, boolean proxyProtocol,
-    List<Backend> backends) implements CborSerializable {
+public record IngressRoute(String bindAddress, int publishedPort, String protocol, String serviceName,
+    boolean proxyProtocol, List<Backend> backends) implements CborSerializable {
+
+  public IngressRoute(int publishedPort, String protocol, String serviceName, boolean proxyProtocol,
+      List<Backend> backends) {
+    this(null, publishedPort, protocol, serviceName, proxyProtocol, backends);
+  }
 
   public IngressRoute {
     if (publishedPort < 1 || publishedPort > 65535) {

@@ -69,11 +69,11 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   /**
    * The node's share of the swarm's network, which the agent keeps on the dispatcher's tables: its
-   * routing mesh, its DNS, and the address where that DNS answers the node's containers (null when
-   * the engine has no bridge gateway to answer on).
+   * routing mesh, its DNS, the address where that DNS answers the node's containers (null when the
+   * engine has no bridge gateway to answer on), and whether the node serves virtual IPs.
    */
   public record Networking(ActorRef<Ingress.Command> ingress, ActorRef<NodeDns.Command> dns,
-      InetSocketAddress containerDns) {}
+      InetSocketAddress containerDns, boolean virtualIps) {}
 
   /** nodeAddr: the node's advertise address, where task ports are published. */
   public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
@@ -118,12 +118,14 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     if (!dispatcher.synced()) {
       return this;
     }
-    List<IngressRoute> now = dispatcher.routes();
+    List<IngressRoute> now = net.virtualIps() ? dispatcher.routes()
+        : dispatcher.routes().stream().filter(r -> r.bindAddress() == null).toList();
     if (!now.equals(routes)) {
       routes = now;
       net.ingress().tell(new Ingress.SetRoutes(now));
     }
-    List<ServiceName> nowNames = dispatcher.names();
+    List<ServiceName> nowNames = net.virtualIps() ? dispatcher.names()
+        : dispatcher.names().stream().map(ServiceName::withoutVirtualIp).toList();
     if (!nowNames.equals(names)) {
       names = nowNames;
       net.dns().tell(new NodeDns.SetNames(nowNames));

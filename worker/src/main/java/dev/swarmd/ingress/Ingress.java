@@ -64,9 +64,11 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
    */
   static final int DEFAULT_LOOPS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
-  private record PortKey(int port, String protocol) {
-    static PortKey of(IngressRoute route) {
-      return new PortKey(route.publishedPort(), route.protocol());
+  /** Where a route listens: a virtual IP's address, or the node's own. */
+  private record PortKey(String host, int port, String protocol) {
+    static PortKey of(IngressRoute route, String nodeHost) {
+      return new PortKey(route.bindAddress() == null ? nodeHost : route.bindAddress(), route.publishedPort(),
+          route.protocol());
     }
   }
 
@@ -121,7 +123,7 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
   private Behavior<Command> setRoutes(SetRoutes m) {
     Map<PortKey, IngressRoute> desired = new LinkedHashMap<>();
     for (IngressRoute route : m.routes()) {
-      IngressRoute clash = desired.putIfAbsent(PortKey.of(route), route);
+      IngressRoute clash = desired.putIfAbsent(PortKey.of(route, bindHost), route);
       if (clash != null) {
         getContext().getLog().debug("ingress: {}/{} wanted by {} and {}; {} keeps it", route.publishedPort(),
             route.protocol(), clash.serviceName(), route.serviceName(), clash.serviceName());
@@ -150,7 +152,7 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
 
   private void bind(PortKey key, IngressRoute route) {
     RouteTable table = RouteTable.of(route);
-    InetSocketAddress address = new InetSocketAddress(bindHost, key.port());
+    InetSocketAddress address = new InetSocketAddress(key.host(), key.port());
     EventLoop loop = loops.get(nextLoop);
     nextLoop = (nextLoop + 1) % loops.size();
     Listener listener;
@@ -162,7 +164,7 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
       String error = e.toString();
       Failed before = failures.put(key, new Failed(key.port(), key.protocol(), route.serviceName(), error));
       if (before == null || !before.error().equals(error)) {
-        getContext().getLog().warn("ingress: cannot bind {}:{}/{} for service {}: {}", bindHost, key.port(),
+        getContext().getLog().warn("ingress: cannot bind {}:{}/{} for service {}: {}", key.host(), key.port(),
             key.protocol(), route.serviceName(), error);
       }
       return;
@@ -170,13 +172,13 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
     failures.remove(key);
     listeners.put(key, listener);
     listener.start();
-    getContext().getLog().info("ingress: bound {}:{}/{} for service {}", bindHost, key.port(), key.protocol(),
+    getContext().getLog().info("ingress: bound {}:{}/{} for service {}", key.host(), key.port(), key.protocol(),
         route.serviceName());
   }
 
   private void unbind(PortKey key, Listener listener) {
     listener.unbind();
-    getContext().getLog().info("ingress: unbound {}:{}/{} of service {}", bindHost, key.port(), key.protocol(),
+    getContext().getLog().info("ingress: unbound {}:{}/{} of service {}", key.host(), key.port(), key.protocol(),
         listener.table().route().serviceName());
   }
 
