@@ -13,6 +13,7 @@ import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Cause;
+import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.NodeSpec;
@@ -72,6 +73,8 @@ final class LocalNode implements NodeControl {
   private final String apiHost;
   private final ActorSystem<?> apiSystem;
   private volatile SwarmRuntime runtime;
+  /** The agent, ingress and DNS of the current membership. */
+  private volatile List<ActorRef<?>> nodeActors = List.of();
   private volatile NodeState state;
   private volatile ServerBinding joinEndpoint;
   private volatile NodeDescription description;
@@ -171,10 +174,10 @@ final class LocalNode implements NodeControl {
       rt.stop(Duration.ofSeconds(10));
       throw new IllegalStateException(reg.failure().message());
     }
-    rt.system().systemActorOf(Agent.create(rt.dispatcher(), engine, s.nodeId(), hostname, s.advertiseHost(),
-        networking(rt, s)), "agent", Props.empty());
+    List<ActorRef<?>> actors = startNodeActors(rt, s, rt.dispatcher());
     this.state = s;
     this.runtime = rt;
+    this.nodeActors = actors;
     LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
   }
 
@@ -184,15 +187,22 @@ final class LocalNode implements NodeControl {
 
   private void startWorker(NodeState s, int clusterPort) {
     SwarmRuntime rt = SwarmRuntime.startWorker(swarmDir, s.nodeId(), s.advertiseHost(), clusterPort, s.seeds());
-    RemoteDispatcher dispatcher = new RemoteDispatcher(rt.system(), s.nodeId());
-    rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname, s.advertiseHost(),
-        networking(rt, s)), "agent", Props.empty());
+    List<ActorRef<?>> actors = startNodeActors(rt, s, new RemoteDispatcher(rt.system(), s.nodeId()));
     this.state = s;
     this.runtime = rt;
+    this.nodeActors = actors;
     LOG.info("node {} ({}) is a worker of the swarm on cluster port {}, managers at {}", s.nodeId(), hostname,
         rt.clusterPort(), s.seeds());
     // Runs when the cluster removes this node (downed, or cut off) and when its system stops.
     Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> rejoinLater(rt));
+  }
+
+  /** The node's agent and its share of the network; returns them, to be stopped with the membership. */
+  private List<ActorRef<?>> startNodeActors(SwarmRuntime rt, NodeState s, Dispatcher dispatcher) {
+    Agent.Networking net = networking(rt, s);
+    ActorRef<Agent.Msg> agent = rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname,
+        s.advertiseHost(), net), "agent", Props.empty());
+    return List.of(agent, net.ingress(), net.dns());
   }
 
   /**
@@ -229,14 +239,20 @@ final class LocalNode implements NodeControl {
    */
   private void rejoinLater(SwarmRuntime ended) {
     String nodeId;
+    List<ActorRef<?>> actors;
     synchronized (this) {
       if (runtime != ended) {
         return;
       }
       runtime = null;
       nodeId = state.nodeId();
+      actors = nodeActors;
     }
     LOG.warn("node {} lost its swarm membership; rejoining in {}", nodeId, REJOIN_DELAY);
+    // Stopped at once, not with the system: one that never terminates would keep an agent acting on
+    // stale assignments and the node's ports bound beside the new incarnation's.
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
+    actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
     ended.system().terminate();
     CompletableFuture<Integer> port = ended.system().getWhenTerminated().toCompletableFuture()
         .thenApply(done -> CLUSTER_PORT)
