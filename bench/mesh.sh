@@ -2,10 +2,14 @@
 # Issue 5 benchmark: the routing mesh against going straight to the container.
 # One swarmd on 127.0.0.81 runs one task (HAProxy answering 200 "ok" itself: a fast backend with
 # keep-alive) published on 8200; wrk measures requests/s and p99 latency through the node's published
-# port (the mesh) and straight to the container's address, for a keep-alive and a
+# port (the mesh) and straight to a twin container's address (same image and command, started with
+# docker run: a connection-per-request load leaves some 100,000 conntrack entries in TIME_WAIT, and
+# fresh connections to the same container from the same host address would meet them), for a keep-alive and a
 # connection-per-request workload, N runs each (medians). A UDP echo task published on 8201/udp gives
 # a round-trip rate through the mesh and direct (one client, one datagram in flight).
 # Usage: bench/mesh.sh [N]   (default 3). Prints a markdown table.
+# MESH_FORWARDING=userspace measures the user-space path (the node's --mesh-forwarding) instead of
+# the kernel's; BENCH_DURATION sets the seconds of each run (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -13,6 +17,7 @@ cd "$(dirname "$0")/.."
 N=${1:-3}
 DURATION=${BENCH_DURATION:-10}
 ADDR=127.0.0.81
+FORWARDING=${MESH_FORWARDING:-kernel}
 WORK=$(mktemp -d "$SWARMD_TMP/swarmd-mesh.XXXXXX")
 PID=
 say() { echo "== $*" >&2; }
@@ -21,10 +26,12 @@ sw() { "$SWARMD_DOCKER" -H "tcp://$ADDR:2375" "$@"; }
 cleanup() {
   set +e
   [[ -z $PID ]] || kill -KILL -- "-$PID" 2>/dev/null
-  ids=$(swarmd_engine ps -aq --filter "label=dev.swarmd.node.hostname=bench-mesh")
+  ids="$(swarmd_engine ps -aq --filter "label=dev.swarmd.node.hostname=bench-mesh") $(swarmd_engine ps -aq \
+    --filter label=dev.swarmd.bench=mesh)"
   # shellcheck disable=SC2086
-  [[ -z $ids ]] || swarmd_engine rm -f $ids >/dev/null
+  [[ -z ${ids// /} ]] || swarmd_engine rm -f $ids >/dev/null
   rm -rf "$WORK"
+  swarmd_remove_mesh_rules "$ADDR"
 }
 trap cleanup EXIT
 
@@ -33,22 +40,25 @@ swarmd_ensure_dockerd
 swarmd_build_test_images
 [[ -f daemon/target/swarmd.jar ]] || mvn -B -ntp -q -DskipTests package
 
-setsid bin/swarmd -H "tcp://$ADDR:2375" --data-root "$WORK/data" --hostname bench-mesh >>"$WORK/swarmd.log" 2>&1 \
+setsid bin/swarmd -H "tcp://$ADDR:2375" --data-root "$WORK/data" --hostname bench-mesh \
+  --mesh-forwarding "$FORWARDING" >>"$WORK/swarmd.log" 2>&1 \
   </dev/null &
 PID=$!
 for ((i = 0; i < 120; i++)); do curl -sf "http://$ADDR:2375/_ping" >/dev/null && break; sleep 0.5; done
 sw swarm init --advertise-addr "$ADDR" >/dev/null
 cfg='global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\nfrontend fe\n  bind :80\n  http-request return status 200 content-type text/plain string ok\n'
-sw service create -q --name meshbench -p 8200:80 swarmd-test/haproxy sh -c \
-  "printf '$cfg' > /tmp/h.cfg && exec haproxy -f /tmp/h.cfg" >/dev/null
+http_cmd=(sh -c "printf '$cfg' > /tmp/h.cfg && exec haproxy -f /tmp/h.cfg")
+sw service create -q --name meshbench -p 8200:80 swarmd-test/haproxy "${http_cmd[@]}" >/dev/null
 sw service create -q --name udpbench -p 8201:80/udp swarmd-test/udp-echo >/dev/null
-container_ip() {
-  swarmd_engine inspect --format '{{.NetworkSettings.IPAddress}}' \
-    "$(swarmd_engine ps -q --filter "label=com.docker.swarm.service.name=$1")"
+twin_ip() {
+  local id
+  id=$(swarmd_engine run -d --label dev.swarmd.bench=mesh "$@")
+  swarmd_engine inspect --format '{{.NetworkSettings.IPAddress}}' "$id"
 }
-HTTP_IP=$(container_ip meshbench)
-UDP_IP=$(container_ip udpbench)
+HTTP_IP=$(twin_ip swarmd-test/haproxy "${http_cmd[@]}")
+UDP_IP=$(twin_ip swarmd-test/udp-echo)
 for ((i = 0; i < 100; i++)); do curl -sf "http://$ADDR:8200/" >/dev/null && break; sleep 0.2; done
+for ((i = 0; i < 100; i++)); do curl -sf "http://$HTTP_IP:80/" >/dev/null && break; sleep 0.2; done
 
 # wrk ARGS... -> "requests/s p99-ms"
 run_wrk() {
@@ -78,21 +88,28 @@ print(n / secs)
 PY
 }
 
-declare -A RPS P99
-for workload in keepalive close; do
+# Mesh and direct runs alternate, so that a slow spell of the machine weighs on both alike.
+declare -A RPS P99 RPS_RUNS P99_RUNS
+# keepalive and close load the machine (2 threads, 32 connections); single is one keep-alive
+# connection, one request at a time: the latency the path itself adds, without queueing.
+WORKLOADS=(keepalive close single)
+for workload in "${WORKLOADS[@]}"; do
   args=(-t2 -c32 "-d${DURATION}s")
   [[ $workload == close ]] && args+=(-H 'Connection: close')
-  for target in mesh direct; do
-    url="http://$ADDR:8200/"
-    [[ $target == direct ]] && url="http://$HTTP_IP:80/"
-    rps_runs=() p99_runs=()
-    for ((r = 1; r <= N; r++)); do
+  [[ $workload == single ]] && args=(-t1 -c1 "-d${DURATION}s")
+  for ((r = 1; r <= N; r++)); do
+    for target in mesh direct; do
+      url="http://$ADDR:8200/"
+      [[ $target == direct ]] && url="http://$HTTP_IP:80/"
       read -r rps p99 < <(run_wrk "${args[@]}" "$url")
       say "$workload $target run $r: $rps req/s, p99 $p99 ms"
-      rps_runs+=("$rps") p99_runs+=("$p99")
+      RPS_RUNS[$workload.$target]+="$rps "
+      P99_RUNS[$workload.$target]+="$p99 "
     done
-    RPS[$workload.$target]=$(printf '%s\n' "${rps_runs[@]}" | median)
-    P99[$workload.$target]=$(printf '%s\n' "${p99_runs[@]}" | median)
+  done
+  for target in mesh direct; do
+    RPS[$workload.$target]=$(printf '%s\n' ${RPS_RUNS[$workload.$target]} | median)
+    P99[$workload.$target]=$(printf '%s\n' ${P99_RUNS[$workload.$target]} | median)
   done
 done
 udp_runs_mesh=() udp_runs_direct=()
@@ -106,7 +123,7 @@ UDP_DIRECT=$(printf '%s\n' "${udp_runs_direct[@]}" | median)
 echo
 echo "| workload | mesh req/s | direct req/s | mesh/direct | mesh p99 ms | direct p99 ms | added p99 ms |"
 echo "|---|---|---|---|---|---|---|"
-for workload in keepalive close; do
+for workload in "${WORKLOADS[@]}"; do
   awk -v w="$workload" -v mr="${RPS[$workload.mesh]}" -v dr="${RPS[$workload.direct]}" \
     -v mp="${P99[$workload.mesh]}" -v dp="${P99[$workload.direct]}" \
     'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", w, mr, dr, mr / dr, mp, dp, mp - dp}'
@@ -114,4 +131,5 @@ done
 echo
 awk -v m="$UDP_MESH" -v d="$UDP_DIRECT" \
   'BEGIN {printf "UDP round trips/s (one in flight): mesh %.0f, direct %.0f, mesh/direct %.2f\n", m, d, m / d}'
-echo "(medians of $N runs of ${DURATION}s; wrk -t2 -c32; backend: HAProxy in the task container)"
+echo "(medians of $N runs of ${DURATION}s, mesh and direct alternating; wrk -t2 -c32, single: -t1 -c1; backend: HAProxy in the task"
+echo " container; --mesh-forwarding $FORWARDING)"

@@ -85,6 +85,22 @@ swarmd_stop_dockerd_if_started() {
   return 0
 }
 
+# Remove the routing mesh's kernel rules (nat chains SWARMD-<address>) that nodes
+# killed with -9 leave behind: of one node address, or of all. Never fails.
+swarmd_remove_mesh_rules() {
+  local chain hook
+  command -v iptables >/dev/null || return 0
+  for chain in $(iptables -w 5 -t nat -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^SWARMD-/ {print $2}'); do
+    [[ -z ${1:-} || $chain == "SWARMD-$1" || $chain == "SWARMD-$1-POST" ]] || continue
+    for hook in PREROUTING OUTPUT POSTROUTING; do
+      while iptables -w 5 -t nat -D "$hook" -j "$chain" 2>/dev/null; do :; done
+    done
+    iptables -w 5 -t nat -F "$chain" 2>/dev/null || true
+    iptables -w 5 -t nat -X "$chain" 2>/dev/null || true
+  done
+  return 0
+}
+
 # Build swarmd-test/busybox from the host's static busybox (no registry here),
 # alias it to the plain image names the tests use where no such image exists,
 # and build the server-like images (redis, nginx, a broken one) from it.

@@ -8,6 +8,7 @@ import dev.swarmd.dns.NodeDns;
 import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
+import dev.swarmd.ingress.KernelPath;
 import dev.swarmd.ingress.VirtualIpRoute;
 import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
@@ -78,8 +79,14 @@ final class LocalNode implements NodeControl {
   private volatile NodeState state;
   private volatile ServerBinding joinEndpoint;
   private volatile NodeDescription description;
+  private final boolean kernelForwarding;
+  /** The mesh's kernel rules for the node's address, kept across memberships; null before the first or when off. */
+  private KernelPath kernelPath;
 
-  LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem) {
+  /** kernelForwarding: let the mesh forward TCP in the kernel where it can (else all of it in user space). */
+  LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem,
+      boolean kernelForwarding) {
+    this.kernelForwarding = kernelForwarding;
     this.swarmDir = dataRoot.resolve("swarm");
     this.certDir = swarmDir.resolve("certificates");
     this.hostname = hostname;
@@ -211,17 +218,33 @@ final class LocalNode implements NodeControl {
    * reach it.
    */
   private Agent.Networking networking(SwarmRuntime rt, NodeState s) {
-    ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(Ingress.create(s.advertiseHost()), "ingress",
-        Props.empty());
+    String gateway = bridgeGateway();
+    ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(
+        Ingress.create(s.advertiseHost(), kernelPath(s.advertiseHost(), gateway)), "ingress", Props.empty());
     List<InetSocketAddress> dnsAddresses = new ArrayList<>();
     dnsAddresses.add(new InetSocketAddress(s.advertiseHost(), DNS_PORT));
-    String gateway = bridgeGateway();
     InetSocketAddress containerDns = gateway == null ? null : new InetSocketAddress(gateway, DNS_PORT);
     if (containerDns != null) {
       dnsAddresses.add(containerDns);
     }
     ActorRef<NodeDns.Command> dns = rt.system().systemActorOf(NodeDns.create(dnsAddresses), "dns", Props.empty());
     return new Agent.Networking(ingress, dns, containerDns, VirtualIpRoute.install());
+  }
+
+  /** The kernel path for the node's address, set up on first use; null when off or not possible here. */
+  private synchronized KernelPath kernelPath(String addr, String gateway) {
+    if (!kernelForwarding) {
+      KernelPath.removeLeftovers(addr);
+      return null;
+    }
+    if (kernelPath != null && !kernelPath.nodeAddr().equals(addr)) {
+      kernelPath.close();
+      kernelPath = null;
+    }
+    if (kernelPath == null) {
+      kernelPath = KernelPath.open(addr, gateway).orElse(null);
+    }
+    return kernelPath;
   }
 
   private String bridgeGateway() {
@@ -306,6 +329,10 @@ final class LocalNode implements NodeControl {
     runtime = null;
     if (rt != null) {
       rt.stop(Duration.ofSeconds(15));
+    }
+    if (kernelPath != null) {
+      kernelPath.close();
+      kernelPath = null;
     }
   }
 

@@ -40,6 +40,14 @@ public final class Swarmd implements Callable<Integer> {
       description = "The Docker engine that runs this node's containers (default: ${DEFAULT-VALUE}).")
   URI engine = URI.create("unix:///var/run/docker.sock");
 
+  /** How the routing mesh forwards TCP. */
+  enum MeshForwarding { kernel, userspace }
+
+  @Option(names = "--mesh-forwarding", paramLabel = "MODE",
+      description = "How the routing mesh forwards TCP: kernel (iptables DNAT where the node can, the default) or "
+          + "userspace (through the daemon, as UDP and PROXY protocol ports always are). Valid: ${COMPLETION-CANDIDATES}.")
+  MeshForwarding meshForwarding = MeshForwarding.kernel;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Swarmd()).execute(args));
   }
@@ -59,7 +67,8 @@ public final class Swarmd implements Callable<Integer> {
     }
     Files.createDirectories(dataRoot);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "swarmd");
-    LocalNode node = new LocalNode(dataRoot.toAbsolutePath(), hostname, new DockerEngine(engine), api.getHost(), system);
+    LocalNode node = new LocalNode(dataRoot.toAbsolutePath(), hostname, new DockerEngine(engine), api.getHost(), system,
+        meshForwarding == MeshForwarding.kernel);
     node.resume();
     ServerBinding binding = new ApiServer(system, node).bind(api.getHost(), api.getPort())
         .toCompletableFuture().get(30, TimeUnit.SECONDS);

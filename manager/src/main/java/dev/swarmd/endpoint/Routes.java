@@ -53,8 +53,7 @@ public final class Routes {
               .filter(b -> b.publishMode().equals("ingress") && b.protocol().equals(p.protocol())
                   && b.targetPort() == p.targetPort())
               .findFirst()
-              .ifPresent(b -> backends.add(new IngressRoute.Backend(t.id(), byId.get(t.nodeId()).addr(),
-                  b.publishedPort())));
+              .ifPresent(b -> backends.add(backend(t, byId.get(t.nodeId()).addr(), b)));
         }
         backends.sort(Comparator.comparing(IngressRoute.Backend::taskId));
         routes.add(new IngressRoute(p.publishedPort(), p.protocol(), s.spec().name(),
@@ -91,7 +90,7 @@ public final class Routes {
                 && b.targetPort() == p.targetPort())
             .findFirst();
         if (published.isPresent()) {
-          backends.add(new IngressRoute.Backend(t.id(), nodes.get(t.nodeId()).addr(), published.get().publishedPort()));
+          backends.add(backend(t, nodes.get(t.nodeId()).addr(), published.get()));
         } else if (t.status().address() != null) {
           backends.add(new IngressRoute.Backend(t.id(), t.status().address(), p.targetPort()));
         }
@@ -101,6 +100,13 @@ public final class Routes {
           List.copyOf(backends)));
     }
     return routes;
+  }
+
+  /** A task's port as its node publishes it, with the container's own address where the task reported one. */
+  private static IngressRoute.Backend backend(TaskEntity.State t, String nodeAddr, ServiceSpec.PortConfig bound) {
+    String container = t.status().address();
+    return new IngressRoute.Backend(t.id(), nodeAddr, bound.publishedPort(), container,
+        container == null ? 0 : bound.targetPort());
   }
 
   static boolean proxyProtocol(Map<String, String> labels, int port) {

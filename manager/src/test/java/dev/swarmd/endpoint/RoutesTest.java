@@ -34,9 +34,13 @@ class RoutesTest {
 
   /** The task running on node with its port 80 bound on host port hostPort. */
   private static TaskEntity.State bound(TaskEntity.State t, int hostPort) {
+    return bound(t, hostPort, null);
+  }
+
+  private static TaskEntity.State bound(TaskEntity.State t, int hostPort, String containerAddress) {
     TaskEntity.Status s = t.status();
     TaskEntity.Status withPorts = new TaskEntity.Status(s.state(), s.message(), s.err(), s.timestamp(),
-        s.containerId(), s.exitCode(), s.pid(), List.of(new PortConfig(null, "tcp", 80, hostPort, "ingress")), null);
+        s.containerId(), s.exitCode(), s.pid(), List.of(new PortConfig(null, "tcp", 80, hostPort, "ingress")), containerAddress);
     return new TaskEntity.State(t.id(), true, t.definition(), t.nodeId(), t.desired(), withPorts, t.version(),
         t.createdAt(), t.updatedAt(), t.runningAt());
   }
@@ -89,6 +93,16 @@ class RoutesTest {
     assertEquals(53, udp.publishedPort());
     assertEquals("udp", udp.protocol());
     assertEquals(List.of(new IngressRoute.Backend("t2", "172.17.0.9", 53)), udp.backends());
+  }
+
+  @Test
+  void aBackendCarriesItsContainersOwnAddressForItsNodeToUse() {
+    ServiceEntity.State s = web(Map.of());
+    NodeEntity.State n1 = readyNode("n1");
+    TaskEntity.State t1 = bound(task("t1", s).slot(1).on("n1").state(TaskState.RUNNING).build(), 32768, "172.17.0.4");
+
+    assertEquals(List.of(new IngressRoute.Backend("t1", n1.addr(), 32768, "172.17.0.4", 80)),
+        Routes.of(List.of(s), List.of(t1), List.of(n1)).get(0).backends());
   }
 
   @Test

@@ -29,13 +29,25 @@ public record IngressRoute(String bindAddress, int publishedPort, String protoco
     backends = backends == null ? List.of() : List.copyOf(backends);
   }
 
-  /** One task a route forwards to: its container port as published on its own node's address. */
-  public record Backend(String taskId, String host, int port) implements CborSerializable {
+  /**
+   * One task a route forwards to: its container port as published on its own node's address (host,
+   * port), reachable from every node, and the container's own address and port (containerAddress null
+   * when not known), which only the task's own node may use, saving the engine's proxy.
+   */
+  public record Backend(String taskId, String host, int port, String containerAddress, int containerPort)
+      implements CborSerializable {
+    public Backend(String taskId, String host, int port) {
+      this(taskId, host, port, null, 0);
+    }
+
     public Backend {
       Objects.requireNonNull(taskId, "taskId");
       Objects.requireNonNull(host, "host");
       if (port < 1 || port > 65535) {
         throw new IllegalArgumentException("backend port out of range: " + port);
+      }
+      if (containerAddress != null && (containerPort < 1 || containerPort > 65535)) {
+        throw new IllegalArgumentException("container port out of range: " + containerPort);
       }
     }
   }

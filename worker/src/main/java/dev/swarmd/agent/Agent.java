@@ -59,6 +59,8 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private final String nodeAddr;
   private final Networking net;
   private List<IngressRoute> routes = List.of();
+  /** Running tasks whose containers this node has seen exit or turn unhealthy: out of the mesh before the manager knows. */
+  private Set<String> downHere = Set.of();
   private List<ServiceName> names = List.of();
   private final ExecutorService pool;
   private final ExecutorService stopPool;
@@ -118,12 +120,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     if (!dispatcher.synced()) {
       return this;
     }
-    List<IngressRoute> now = net.virtualIps() ? dispatcher.routes()
-        : dispatcher.routes().stream().filter(r -> r.bindAddress() == null).toList();
-    if (!now.equals(routes)) {
-      routes = now;
-      net.ingress().tell(new Ingress.SetRoutes(now));
-    }
+    syncRoutes();
     List<ServiceName> nowNames = net.virtualIps() ? dispatcher.names()
         : dispatcher.names().stream().map(ServiceName::withoutVirtualIp).toList();
     if (!nowNames.equals(names)) {
@@ -138,6 +135,25 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> engine.list(nodeId), pool),
         (list, err) -> new Listed(list, err));
     return this;
+  }
+
+  private void syncRoutes() {
+    List<IngressRoute> now = dispatcher.routes().stream()
+        .filter(r -> net.virtualIps() || r.bindAddress() == null)
+        .map(r -> withoutBackends(r, downHere))
+        .toList();
+    if (!now.equals(routes)) {
+      routes = now;
+      net.ingress().tell(new Ingress.SetRoutes(now));
+    }
+  }
+
+  private static IngressRoute withoutBackends(IngressRoute r, Set<String> tasks) {
+    if (tasks.isEmpty() || r.backends().stream().noneMatch(b -> tasks.contains(b.taskId()))) {
+      return r;
+    }
+    return new IngressRoute(r.bindAddress(), r.publishedPort(), r.protocol(), r.serviceName(), r.proxyProtocol(),
+        r.backends().stream().filter(b -> !tasks.contains(b.taskId())).toList());
   }
 
   private Behavior<Msg> done(Done m) {
@@ -155,6 +171,16 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
         .filter(c -> c.taskId() != null)
         .collect(Collectors.toMap(Engine.Container::taskId, Function.identity(), (a, b) -> a));
     List<TaskAssignment> assignments = dispatcher.assignments(nodeId);
+    Set<String> down = assignments.stream()
+        .filter(a -> a.desired() == TaskState.RUNNING && a.state() == TaskState.RUNNING)
+        .filter(a -> byTask.get(a.taskId()) == null || !byTask.get(a.taskId()).running()
+            || "unhealthy".equals(byTask.get(a.taskId()).health()))
+        .map(TaskAssignment::taskId)
+        .collect(Collectors.toUnmodifiableSet());
+    if (!down.equals(downHere)) {
+      downHere = down;
+      syncRoutes();
+    }
     Set<String> assigned = new HashSet<>();
     for (TaskAssignment a : assignments) {
       assigned.add(a.taskId());

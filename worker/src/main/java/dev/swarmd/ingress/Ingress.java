@@ -1,8 +1,7 @@
 package dev.swarmd.ingress;
 
-import dev.swarmd.protocol.IngressRoute;
-
 import dev.swarmd.protocol.CborSerializable;
+import dev.swarmd.protocol.IngressRoute;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.UnresolvedAddressException;
@@ -15,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -24,10 +24,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * The node's share of the routing mesh: listens on every published port of every service, on the
- * node's address, and forwards each TCP connection or UDP flow to one of the service's tasks, wherever
- * it runs. The actor only keeps the bound ports in line with the desired routes; the bytes go through
- * NIO event loops of its own, never through the actor.
+ * The node's share of the routing mesh: serves every published port of every service on the node's
+ * address, and every virtual IP's target ports, and forwards each TCP connection or UDP flow to one
+ * of the service's tasks, wherever it runs. TCP goes through the kernel when the node has a
+ * {@link KernelPath} (DNAT, round robin), except ports that send a PROXY protocol header; the rest is
+ * forwarded in user space, by listeners on NIO event loops of the actor's own. The actor only keeps
+ * the rules and the bound ports in line with the desired routes; no byte goes through it.
  */
 public final class Ingress extends AbstractBehavior<Ingress.Command> {
   public sealed interface Command {}
@@ -49,8 +51,11 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
     }
   }
 
-  /** {@code backends}: how many backends new connections and flows are spread over. */
-  public record Bound(int publishedPort, String protocol, String serviceName, int backends)
+  /**
+   * {@code backends}: how many backends new connections and flows are spread over; {@code kernel}:
+   * forwarded by the kernel's rules rather than a listener of the ingress.
+   */
+  public record Bound(int publishedPort, String protocol, String serviceName, int backends, boolean kernel)
       implements CborSerializable {}
 
   public record Failed(int publishedPort, String protocol, String serviceName, String error)
@@ -77,23 +82,32 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
   private final List<EventLoop> loops;
   private final Map<PortKey, Listener> listeners = new HashMap<>();
   private final Map<PortKey, Failed> failures = new HashMap<>();
+  private final KernelPath.Handle kernel;
+  private Map<PortKey, IngressRoute> kernelRoutes = Map.of();
   private int nextLoop;
 
+  /** Forwards everything in user space. */
   public static Behavior<Command> create(String bindHost) {
-    return create(bindHost, DEFAULT_UDP_FLOW_IDLE);
+    return create(bindHost, (KernelPath) null);
+  }
+
+  /** kernel: the node's kernel path, attached by this ingress; null to forward everything in user space. */
+  public static Behavior<Command> create(String bindHost, KernelPath kernel) {
+    return create(bindHost, kernel, DEFAULT_UDP_FLOW_IDLE, DEFAULT_LOOPS);
   }
 
   /** {@code udpFlowIdle}: how long a UDP flow lives without a datagram either way. */
   public static Behavior<Command> create(String bindHost, Duration udpFlowIdle) {
-    return create(bindHost, udpFlowIdle, DEFAULT_LOOPS);
+    return create(bindHost, null, udpFlowIdle, DEFAULT_LOOPS);
   }
 
-  static Behavior<Command> create(String bindHost, Duration udpFlowIdle, int loops) {
+  static Behavior<Command> create(String bindHost, KernelPath kernel, Duration udpFlowIdle, int loops) {
     Objects.requireNonNull(bindHost, "bindHost");
     if (udpFlowIdle.isNegative() || udpFlowIdle.isZero() || loops < 1) {
       throw new IllegalArgumentException("udpFlowIdle must be positive and loops at least 1");
     }
-    return Behaviors.setup(ctx -> new Ingress(ctx, bindHost, udpFlowIdle.toNanos(), startLoops(ctx, loops)));
+    return Behaviors.setup(ctx -> new Ingress(ctx, bindHost, kernel == null ? null : kernel.attach(),
+        udpFlowIdle.toNanos(), startLoops(ctx, loops)));
   }
 
   private static List<EventLoop> startLoops(ActorContext<Command> ctx, int count) throws IOException {
@@ -104,9 +118,11 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
     return List.copyOf(loops);
   }
 
-  private Ingress(ActorContext<Command> ctx, String bindHost, long udpIdleNanos, List<EventLoop> loops) {
+  private Ingress(ActorContext<Command> ctx, String bindHost, KernelPath.Handle kernel, long udpIdleNanos,
+      List<EventLoop> loops) {
     super(ctx);
     this.bindHost = bindHost;
+    this.kernel = kernel;
     this.udpIdleNanos = udpIdleNanos;
     this.loops = loops;
   }
@@ -129,6 +145,13 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
             route.protocol(), clash.serviceName(), route.serviceName(), clash.serviceName());
       }
     }
+    Map<PortKey, IngressRoute> inKernel = new LinkedHashMap<>();
+    desired.forEach((key, route) -> {
+      if (inKernel(key, route)) {
+        inKernel.put(key, route);
+      }
+    });
+    desired.keySet().removeAll(inKernel.keySet());
     listeners.entrySet().removeIf(e -> {
       if (desired.containsKey(e.getKey())) {
         return false;
@@ -138,7 +161,49 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
     });
     failures.keySet().retainAll(desired.keySet());
     desired.forEach(this::apply);
+    if (!inKernel.equals(kernelRoutes)) {
+      logKernelChanges(inKernel);
+      kernelRoutes = Map.copyOf(inKernel);
+      kernel.apply(inKernel.entrySet().stream().map(e -> frontend(e.getKey(), e.getValue())).toList());
+    }
     return this;
+  }
+
+  /** TCP without a PROXY header, on IPv4 addresses, when the node has a kernel path. */
+  private boolean inKernel(PortKey key, IngressRoute route) {
+    return kernel != null && "tcp".equals(key.protocol()) && !route.proxyProtocol() && KernelPath.isIpv4(key.host())
+        && route.backends().stream().allMatch(b -> KernelPath.isIpv4(target(b).getHostString()));
+  }
+
+  /**
+   * Where this node sends a backend's connections: straight to the container when it is one of the
+   * node's own and the kernel may reach it, else to the port its node publishes it on.
+   */
+  private InetSocketAddress target(IngressRoute.Backend b) {
+    if (b.containerAddress() != null && b.host().equals(bindHost) && kernel.containerAddresses()) {
+      return new InetSocketAddress(b.containerAddress(), b.containerPort());
+    }
+    return new InetSocketAddress(b.host(), b.port());
+  }
+
+  private NatRules.Frontend frontend(PortKey key, IngressRoute route) {
+    return new NatRules.Frontend(key.host(), key.port(), key.protocol(),
+        route.backends().stream().map(this::target).toList());
+  }
+
+  private void logKernelChanges(Map<PortKey, IngressRoute> now) {
+    for (PortKey key : now.keySet()) {
+      if (!kernelRoutes.containsKey(key)) {
+        getContext().getLog().info("ingress: forwarding {}:{}/{} for service {} in the kernel", key.host(), key.port(),
+            key.protocol(), now.get(key).serviceName());
+      }
+    }
+    for (PortKey key : kernelRoutes.keySet()) {
+      if (!now.containsKey(key)) {
+        getContext().getLog().info("ingress: no longer forwarding {}:{}/{} of service {}", key.host(), key.port(),
+            key.protocol(), kernelRoutes.get(key).serviceName());
+      }
+    }
   }
 
   private void apply(PortKey key, IngressRoute route) {
@@ -183,9 +248,11 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
   }
 
   private Behavior<Command> status(GetStatus m) {
-    List<Bound> bound = listeners.entrySet().stream()
-        .map(e -> new Bound(e.getKey().port(), e.getKey().protocol(), e.getValue().table().route().serviceName(),
-            e.getValue().table().targets().size()))
+    List<Bound> bound = Stream.concat(
+        listeners.entrySet().stream().map(e -> new Bound(e.getKey().port(), e.getKey().protocol(),
+            e.getValue().table().route().serviceName(), e.getValue().table().targets().size(), false)),
+        kernelRoutes.entrySet().stream().map(e -> new Bound(e.getKey().port(), e.getKey().protocol(),
+            e.getValue().serviceName(), e.getValue().backends().size(), true)))
         .sorted(Comparator.comparingInt(Bound::publishedPort).thenComparing(Bound::protocol))
         .toList();
     List<Failed> failed = failures.values().stream()
@@ -198,6 +265,9 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
   private Behavior<Command> stopped() {
     listeners.values().forEach(Listener::unbind);
     listeners.clear();
+    if (kernel != null) {
+      kernel.release();
+    }
     loops.forEach(EventLoop::shutdown);
     return this;
   }

@@ -209,7 +209,7 @@ class IngressTcpTest {
       }
       assertEquals("a:3", old.ask("3"));
       Ingress.Status status = status();
-      assertEquals(List.of(new Ingress.Bound(port, "tcp", "web", 1)), status.bound());
+      assertEquals(List.of(new Ingress.Bound(port, "tcp", "web", 1, false)), status.bound());
     }
   }
 
@@ -229,7 +229,7 @@ class IngressTcpTest {
       Net.await(Duration.ofSeconds(3), () -> Net.refuses(removed));
       assertEquals("a:after", inFlight.ask("after"));
     }
-    assertEquals(List.of(new Ingress.Bound(kept, "tcp", "web", 1)), status().bound());
+    assertEquals(List.of(new Ingress.Bound(kept, "tcp", "web", 1, false)), status().bound());
     try (LineClient c = new LineClient(kept)) {
       assertEquals("a:y", c.ask("y"));
     }
@@ -251,7 +251,7 @@ class IngressTcpTest {
         });
 
     Ingress.Status status = status();
-    assertEquals(List.of(new Ingress.Bound(free, "tcp", "web", 1)), status.bound());
+    assertEquals(List.of(new Ingress.Bound(free, "tcp", "web", 1, false)), status.bound());
     assertEquals(1, status.failed().size());
     Ingress.Failed failed = status.failed().get(0);
     assertEquals(taken, failed.publishedPort());
@@ -277,7 +277,7 @@ class IngressTcpTest {
     setRoutes(route(port));
 
     assertClosedByPeer(port);
-    assertEquals(List.of(new Ingress.Bound(port, "tcp", "web", 0)), status().bound());
+    assertEquals(List.of(new Ingress.Bound(port, "tcp", "web", 0, false)), status().bound());
   }
 
   /** Accepted, then closed at once: the reset may even beat the client's connect call home. */

@@ -54,7 +54,7 @@ class IngressUdpTest {
     DatagramPacket reply = client.ask(port, "ping");
     assertEquals("a:ping", text(reply));
     assertEquals(new InetSocketAddress(Net.HOST, port), reply.getSocketAddress());
-    assertEquals(List.of(new Ingress.Bound(port, "udp", "dns", 1)), status().bound());
+    assertEquals(List.of(new Ingress.Bound(port, "udp", "dns", 1, false)), status().bound());
   }
 
   @Test

@@ -36,8 +36,12 @@ final class Net {
   }
 
   static boolean refuses(int port) {
+    return refuses(HOST, port);
+  }
+
+  static boolean refuses(String host, int port) {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(HOST, port), 1000);
+      s.connect(new InetSocketAddress(host, port), 1000);
       return false;
     } catch (ConnectException e) {
       return true;

@@ -1,0 +1,366 @@
+package dev.swarmd.ingress;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.stream.Collectors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mesh's kernel data path on one node: its frontends become DNAT rules (iptables nat table, in
+ * chains of the node's own, named after its address), so the bytes of a TCP connection never pass
+ * through user space. It needs CAP_NET_ADMIN and iptables; when it cannot be set up the node keeps
+ * the user-space path for every port.
+ *
+ * <p>The table is owned by one {@link Handle} at a time, the ingress of the node's current
+ * membership: a rejoining node starts a new ingress while the old one may still be stopping, and the
+ * old one must not wipe the new table.
+ */
+public final class KernelPath implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KernelPath.class);
+  private static final String PREFIX = "SWARMD-";
+  private static final long COMMAND_TIMEOUT_SECONDS = 10;
+  /** The kernel keeps a reset connection's entry ten seconds (nf_conntrack_tcp_timeout_close). */
+  private static final List<Duration> SWEEPS_AFTER = List.of(Duration.ZERO, Duration.ofSeconds(2),
+      Duration.ofSeconds(11));
+  /**
+   * A handshake not answered, or a connection reset by its target: a new connection from the same
+   * client port takes over such an entry and its target. A closed one (TIME_WAIT) is reopened
+   * with a fresh target instead.
+   */
+  private static final Set<String> NOT_UNDER_WAY = Set.of("SYN_SENT", "SYN_RECV", "CLOSE");
+
+  private final String nodeAddr;
+  private final String chain;
+  private final String postChain;
+  private final boolean containerAddresses;
+  private final ExecutorService writer;
+  /** Sweeps read the whole connection table, which takes a while under load: never in the way of a write. */
+  private final ScheduledExecutorService sweeper;
+  private final AtomicReference<List<NatRules.Frontend>> pending = new AtomicReference<>();
+  private final boolean sweeps;
+  /** The table last written. */
+  private volatile List<NatRules.Frontend> applied = List.of();
+  private volatile Handle owner;
+
+  private KernelPath(String nodeAddr, String chain, String postChain, boolean containerAddresses) {
+    this.nodeAddr = nodeAddr;
+    this.chain = chain;
+    this.postChain = postChain;
+    this.containerAddresses = containerAddresses;
+    this.sweeps = Conntrack.readable();
+    if (!sweeps) {
+      LOG.info("mesh: {} is not readable: a client port reused within 10 s of a reset may still meet a task that "
+          + "left the table", "/proc/net/nf_conntrack");
+    }
+    this.writer = Executors.newSingleThreadExecutor(daemonThread("ingress-nat-" + nodeAddr));
+    ScheduledThreadPoolExecutor sweeps = new ScheduledThreadPoolExecutor(1, daemonThread("ingress-ct-" + nodeAddr));
+    // Later sweeps are moot once the daemon stops; close() should not wait for them.
+    sweeps.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.sweeper = sweeps;
+  }
+
+  private static ThreadFactory daemonThread(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * Sets up the node's chains, empty, and hooks them into the nat table; leftovers of an earlier run
+   * (a kill -9) are flushed. bridgeGateway: the engine bridge's gateway address (null if unknown),
+   * whose interface must route loopback-sourced packets for a local container to be a target.
+   */
+  public static Optional<KernelPath> open(String nodeAddr, String bridgeGateway) {
+    if (!isIpv4(nodeAddr)) {
+      LOG.info("mesh: {} is not an IPv4 address; the mesh forwards in user space", nodeAddr);
+      return Optional.empty();
+    }
+    String chain = PREFIX + nodeAddr;
+    String postChain = chain + "-POST";
+    Result empty = run(List.of("iptables-restore", "-w", "5", "--noflush"),
+        new NatRules(chain, postChain, List.of()).script());
+    if (!empty.ok()) {
+      LOG.warn("mesh: no kernel forwarding on {} (iptables-restore: {}); the mesh forwards in user space", nodeAddr,
+          empty.output());
+      return Optional.empty();
+    }
+    for (String[] hook : new String[][] {{"PREROUTING", chain}, {"OUTPUT", chain}, {"POSTROUTING", postChain}}) {
+      Result hooked = ensureRule("nat", hook[0], List.of("-j", hook[1]));
+      if (!hooked.ok()) {
+        LOG.warn("mesh: cannot hook {} into {} ({}); the mesh forwards in user space", hook[1], hook[0],
+            hooked.output());
+        removeChains(chain, postChain);
+        return Optional.empty();
+      }
+    }
+    boolean local = routeLocalnet(bridgeGateway);
+    LOG.info("mesh: kernel forwarding on {} (chains {}, {}){}", nodeAddr, chain, postChain,
+        local ? "" : "; local tasks are reached through their published ports");
+    return Optional.of(new KernelPath(nodeAddr, chain, postChain, local));
+  }
+
+  public String nodeAddr() {
+    return nodeAddr;
+  }
+
+  /** Makes the given ingress the table's owner; earlier handles go stale and their calls do nothing. */
+  public Handle attach() {
+    Handle h = new Handle();
+    owner = h;
+    return h;
+  }
+
+  /** What one ingress writes through; stale once another ingress has attached. */
+  public final class Handle {
+    private Handle() {}
+
+    /** Whether a local task's container address may be a target (its bridge routes loopback sources). */
+    public boolean containerAddresses() {
+      return containerAddresses;
+    }
+
+    /** Replaces the whole table, asynchronously; the newest table wins when several wait. */
+    void apply(List<NatRules.Frontend> frontends) {
+      if (owner != this) {
+        return;
+      }
+      if (pending.getAndSet(List.copyOf(frontends)) == null) {
+        writer.execute(KernelPath.this::write);
+      }
+    }
+
+    /** The ingress stops: no frontend is served any more, unless a newer ingress owns the table. */
+    void release() {
+      apply(List.of());
+    }
+  }
+
+  private void write() {
+    List<NatRules.Frontend> frontends = pending.getAndSet(null);
+    if (frontends == null) {
+      return;
+    }
+    Result r = run(List.of("iptables-restore", "-w", "5", "--noflush"),
+        new NatRules(chain, postChain, frontends).script());
+    if (r.ok()) {
+      Set<String> served = new HashSet<>();
+      applied.forEach(f -> served.add(key(f.address(), f.port(), f.protocol())));
+      frontends.forEach(f -> served.add(key(f.address(), f.port(), f.protocol())));
+      applied = frontends;
+      if (sweeps) {
+        for (Duration after : SWEEPS_AFTER) {
+          sweeper.schedule(() -> sweep(served), after.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+      LOG.debug("mesh: {} kernel frontends on {}", frontends.size(), nodeAddr);
+    } else {
+      LOG.warn("mesh: cannot write the kernel table of {} ({} frontends): {}", nodeAddr, frontends.size(), r.output());
+    }
+  }
+
+  /**
+   * Removes the chains an earlier run with kernel forwarding left for this address (killed, it could
+   * not remove them), which would otherwise still take the address's traffic.
+   */
+  public static void removeLeftovers(String nodeAddr) {
+    if (isIpv4(nodeAddr)) {
+      removeChains(PREFIX + nodeAddr, PREFIX + nodeAddr + "-POST");
+    }
+  }
+
+  /**
+   * Removes the entries of connections to a frontend that are not under way (see NOT_UNDER_WAY)
+   * and whose DNAT target is not in the table any more. Entries of connections under way stay, so
+   * those finish. Run at once and again later, for connections reset after the table changed; a
+   * reset one lingers ten seconds.
+   */
+  private void sweep(Set<String> frontendKeys) {
+    Map<String, Set<String>> live = new HashMap<>();
+    for (NatRules.Frontend f : applied) {
+      live.put(key(f.address(), f.port(), f.protocol()), f.targets().stream()
+          .map(t -> t.getAddress().getHostAddress() + ":" + t.getPort())
+          .collect(Collectors.toSet()));
+    }
+    int removed = 0;
+    try (Conntrack table = Conntrack.open()) {
+      for (Conntrack.Entry e : Conntrack.read()) {
+        String frontend = key(e.dst(), e.dport(), e.protocol());
+        boolean natted = !(e.replySrc().equals(e.dst()) && e.replySport() == e.dport());
+        if (e.protocol().equals("tcp") && NOT_UNDER_WAY.contains(e.state()) && frontendKeys.contains(frontend)
+            && natted && !live.getOrDefault(frontend, Set.of()).contains(e.replySrc() + ":" + e.replySport())
+            && table.delete(e)) {
+          removed++;
+        }
+      }
+    } catch (IOException | RuntimeException | LinkageError x) {
+      LOG.warn("mesh: cannot trim the connection table on {}: {}", nodeAddr, x.toString());
+      return;
+    }
+    if (removed > 0) {
+      LOG.debug("mesh: {} connection entries to tasks out of the table removed on {}", removed, nodeAddr);
+    }
+  }
+
+  private static String key(String address, int port, String protocol) {
+    return address + ":" + port + "/" + protocol;
+  }
+
+  /** Unhooks and removes the node's chains: the daemon stops. */
+  @Override
+  public void close() {
+    owner = null;
+    writer.execute(() -> {
+      pending.set(null);
+      removeChains(chain, postChain);
+      LOG.info("mesh: kernel forwarding on {} removed", nodeAddr);
+    });
+    writer.shutdown();
+    sweeper.shutdownNow();
+    try {
+      if (!writer.awaitTermination(COMMAND_TIMEOUT_SECONDS * 3, TimeUnit.SECONDS)) {
+        LOG.warn("mesh: the kernel table of {} is still being removed", nodeAddr);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void removeChains(String chain, String postChain) {
+    for (String[] hook : new String[][] {{"PREROUTING", chain}, {"OUTPUT", chain}, {"POSTROUTING", postChain}}) {
+      while (run(List.of("iptables", "-w", "5", "-t", "nat", "-D", hook[0], "-j", hook[1]), null).ok()) {
+        // a hook added twice (by hand, or by an older run) goes too
+      }
+    }
+    for (String c : List.of(chain, postChain)) {
+      run(List.of("iptables", "-w", "5", "-t", "nat", "-F", c), null);
+      run(List.of("iptables", "-w", "5", "-t", "nat", "-X", c), null);
+    }
+  }
+
+  /** Adds the rule at the head of the chain unless it is there already. */
+  private static Result ensureRule(String table, String hook, List<String> rule) {
+    List<String> check = new ArrayList<>(List.of("iptables", "-w", "5", "-t", table, "-C", hook));
+    check.addAll(rule);
+    if (run(check, null).ok()) {
+      return new Result(0, "");
+    }
+    List<String> insert = new ArrayList<>(List.of("iptables", "-w", "5", "-t", table, "-I", hook, "1"));
+    insert.addAll(rule);
+    return run(insert, null);
+  }
+
+  /**
+   * A connection from a loopback client DNATed to a container leaves through the engine's bridge with
+   * its loopback source until it is masqueraded, which the kernel allows only where route_localnet is
+   * on (Docker turns it on for the same reason without its userland proxy). That would also let the
+   * bridge's side deliver packets to 127.0.0.0/8 on the host; the INPUT rule drops those unless they
+   * belong to a connection the host made or DNATed, as Kubernetes does since CVE-2020-8558. Both stay
+   * when the daemon stops: other nodes on the machine may rely on them, and they change nothing alone.
+   */
+  private static boolean routeLocalnet(String bridgeGateway) {
+    if (bridgeGateway == null) {
+      return false;
+    }
+    String bridge;
+    try {
+      NetworkInterface nif = NetworkInterface.getByInetAddress(InetAddress.getByName(bridgeGateway));
+      if (nif == null) {
+        LOG.info("mesh: no interface holds the engine's gateway {}", bridgeGateway);
+        return false;
+      }
+      bridge = nif.getName();
+    } catch (IOException e) {
+      LOG.info("mesh: cannot find the interface of the engine's gateway {}: {}", bridgeGateway, e.toString());
+      return false;
+    }
+    Result guard = ensureRule("filter", "INPUT", List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
+        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"));
+    if (!guard.ok()) {
+      LOG.info("mesh: cannot guard loopback on {} ({}); local tasks are reached through their published ports",
+          bridge, guard.output());
+      return false;
+    }
+    Path knob = Path.of("/proc/sys/net/ipv4/conf", bridge, "route_localnet");
+    try {
+      if (!readProc(knob).trim().equals("1")) {
+        Files.writeString(knob, "1");
+      }
+      return true;
+    } catch (IOException e) {
+      LOG.info("mesh: cannot turn on {} ({}); local tasks are reached through their published ports", knob,
+          e.toString());
+      return false;
+    }
+  }
+
+  /** Files.readString trusts the size /proc reports, zero, and reads nothing. */
+  private static String readProc(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  static boolean isIpv4(String address) {
+    if (address == null || !address.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(address) instanceof Inet4Address;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private record Result(int exit, String output) {
+    boolean ok() {
+      return exit == 0;
+    }
+  }
+
+  private static Result run(List<String> command, String stdin) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      try (OutputStream in = p.getOutputStream()) {
+        if (stdin != null) {
+          in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      boolean done = p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly();
+        return new Result(-1, String.join(" ", command) + ": timed out");
+      }
+      return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+    } catch (IOException e) {
+      return new Result(-1, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, "interrupted");
+    }
+  }
+}
