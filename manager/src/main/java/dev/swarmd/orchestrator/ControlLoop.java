@@ -124,7 +124,7 @@ public final class ControlLoop extends AbstractBehavior<ControlLoop.Msg> {
     }
     if (a instanceof Orchestrator.SetUpdateStatus u) {
       getContext().getLog().info("service {} update status {}", u.serviceId(), u.status().state());
-      return entities.service(u.serviceId(), r -> new ServiceEntity.SetUpdateStatus(u.status(), cause, r));
+      return entities.service(u.serviceId(), r -> new ServiceEntity.SetUpdateStatus(u.status(), u.serviceVersion(), cause, r));
     }
     if (a instanceof Orchestrator.AutoRollback r) {
       getContext().getLog().info("service {} rolls back: {}", r.serviceId(), r.reason());

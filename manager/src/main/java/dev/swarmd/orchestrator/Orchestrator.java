@@ -37,8 +37,12 @@ public final class Orchestrator {
 
   public record DeleteTask(String taskId, String reason) implements Action {}
 
-  public record SetUpdateStatus(String serviceId, ServiceEntity.UpdateStatus status, String reason)
-      implements Action {}
+  /**
+   * serviceVersion: the version of the service the status was decided on; a service changed since
+   * (a new update) keeps its own status.
+   */
+  public record SetUpdateStatus(String serviceId, long serviceVersion, ServiceEntity.UpdateStatus status,
+      String reason) implements Action {}
 
   /** FailureAction rollback: back to the previous spec, because the new one's task failed. */
   public record AutoRollback(String serviceId, String taskId, String reason) implements Action {}
@@ -112,7 +116,7 @@ public final class Orchestrator {
     if (f.action().equals("rollback")) {
       actions.add(new AutoRollback(s.id(), f.taskId(), "task " + f.taskId() + " of the new spec failed"));
     } else {
-      actions.add(new SetUpdateStatus(s.id(), f.status(u == null ? now : u.startedAt(), now),
+      actions.add(new SetUpdateStatus(s.id(), s.version(), f.status(u == null ? now : u.startedAt(), now),
           "task " + f.taskId() + " of the new spec failed"));
     }
   }
@@ -237,7 +241,7 @@ public final class Orchestrator {
     ServiceEntity.UpdateStatus u = s.updateStatus();
     boolean outdated = tasks.stream().anyMatch(t -> !t.desired().terminal() && !current(s, t));
     if (u == null && outdated) {
-      actions.add(new SetUpdateStatus(s.id(),
+      actions.add(new SetUpdateStatus(s.id(), s.version(),
           new ServiceEntity.UpdateStatus("updating", now, null, "update in progress"), "spec changed"));
       return;
     }
@@ -245,10 +249,10 @@ public final class Orchestrator {
       return;
     }
     if (u.state().equals("updating")) {
-      actions.add(new SetUpdateStatus(s.id(),
+      actions.add(new SetUpdateStatus(s.id(), s.version(),
           new ServiceEntity.UpdateStatus("completed", u.startedAt(), now, "update completed"), "tasks current"));
     } else if (u.state().equals("rollback_started")) {
-      actions.add(new SetUpdateStatus(s.id(),
+      actions.add(new SetUpdateStatus(s.id(), s.version(),
           new ServiceEntity.UpdateStatus("rollback_completed", u.startedAt(), now, "rollback completed"),
           "tasks current"));
     }

@@ -50,7 +50,12 @@ public final class ServiceEntity
   public record AutoRollback(String failedTaskId, Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
   /** From the orchestrator: how the rollout of the current spec goes (Docker's UpdateStatus). */
-  public record SetUpdateStatus(UpdateStatus status, Cause cause, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * From the control loop, decided on the service at expectedVersion: ignored if the service has
+   * changed since, or a status meant for one update would land on the next.
+   */
+  public record SetUpdateStatus(UpdateStatus status, long expectedVersion, Cause cause, ActorRef<Reply> replyTo)
+      implements Command {}
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
@@ -275,6 +280,9 @@ public final class ServiceEntity
   private Effect<Event, State> onSetUpdateStatus(State s, SetUpdateStatus c) {
     if (!s.exists()) {
       return notFound(c.replyTo());
+    }
+    if (s.version() != c.expectedVersion()) {
+      return Effect().reply(c.replyTo(), Reply.ok(s));
     }
     return persist(new UpdateStatusChanged(c.status(), Stamp.of(c.cause())), c.replyTo());
   }

@@ -19,6 +19,7 @@ import dev.swarmd.service.ServiceEntity.State;
 import dev.swarmd.store.VersionClock;
 import dev.swarmd.testsupport.Fixtures;
 import dev.swarmd.view.SwarmView;
+import java.time.Instant;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
@@ -114,6 +115,24 @@ class ServiceEntityTest {
     assertEquals(Failure.Kind.OUT_OF_SEQUENCE, stale.reply().failure().kind());
     assertNull(stale.reply().state());
     assertEquals(WEB_V2, es.getState().spec());
+  }
+
+  @Test
+  void anUpdateStatusDecidedOnAnOlderVersionDoesNotLandOnTheNextUpdate() {
+    long version = create(WEB).state().version();
+    ServiceEntity.UpdateStatus completed = new ServiceEntity.UpdateStatus("completed", Instant.EPOCH, Instant.EPOCH,
+        "update completed");
+    update(WEB_V2, version);
+
+    CommandResultWithReply<Command, Event, State, Reply> late =
+        es.runCommand(r -> new ServiceEntity.SetUpdateStatus(completed, version, CAUSE, r));
+
+    assertTrue(late.hasNoEvents(), "the loop saw the service before the update: its verdict is stale");
+    assertTrue(late.reply().failure() == null);
+    long now = es.getState().version();
+    CommandResultWithReply<Command, Event, State, Reply> current =
+        es.runCommand(r -> new ServiceEntity.SetUpdateStatus(completed, now, CAUSE, r));
+    assertEquals("completed", current.state().updateStatus().state());
   }
 
   @Test
