@@ -4,10 +4,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import dev.swarmd.audit.AuditEntry;
+import dev.swarmd.audit.AuditJson;
 import dev.swarmd.audit.AuditTrail;
 import dev.swarmd.audit.Filter;
 import dev.swarmd.persistence.Journal;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -43,6 +55,7 @@ import picocli.CommandLine.Option;
 final class Audit implements Callable<Integer> {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern HOST = Pattern.compile("tcp://([^:/]+):(\\d{1,5})");
 
   @Option(names = "--data-root", paramLabel = "DIR",
       description = "The node's data root (default: ${DEFAULT-VALUE}).")
@@ -58,6 +71,14 @@ final class Audit implements Callable<Integer> {
   @Option(names = "--until", paramLabel = "TIME", description = "Only changes at or before TIME (same forms).")
   String until;
 
+  @Option(names = "--follow", description = "Replay through the running daemon at --host (not the journal files), "
+      + "then print each new change as it happens, until interrupted (or --until).")
+  boolean follow;
+
+  @Option(names = {"-H", "--host"}, paramLabel = "tcp://ADDR:PORT",
+      description = "With --follow: the daemon's Docker API (default: ${DEFAULT-VALUE}).")
+  String host = "tcp://127.0.0.1:2375";
+
   @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
       description = "As docker events: type, service, node, event, scope, container. Repeat to combine.")
   List<String> filters = new ArrayList<>();
@@ -68,17 +89,70 @@ final class Audit implements Callable<Integer> {
     Instant from = since == null ? Instant.EPOCH : time(since, now);
     Instant to = until == null ? Instant.MAX : time(until, now);
     Filter filter = filter();
-    PrintStream out = System.out;
-    if (!json) {
-      out.println(String.join("\t", "TIME", "INDEX", "TYPE", "ACTION", "ID", "NAME", "CAUSE", "CHANGES"));
+    // System.out flushes every line, as following wants; a long history prints much faster through a buffer.
+    PrintStream out = follow ? System.out
+        : new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false);
+    if (follow) {
+      return follow(out, from, to);
     }
+    header(out);
     AuditTrail trail = new AuditTrail();
     withJournal(this, dataRoot, system -> Journal.events(system, false)
         .mapConcat(e -> trail.apply(e.persistenceId(), e.sequenceNr(), e.event()))
         .filter(a -> !a.at().isBefore(from) && !a.at().isAfter(to) && filter.test(a))
-        .runForeach(a -> out.println(json ? JSON.writeValueAsString(json(a)) : row(a)), system));
+        .runForeach(a -> out.println(json ? AuditJson.write(a) : row(a)), system));
     out.flush();
     return 0;
+  }
+
+  /** The daemon's /swarmd/audit: its history, then live, one JSON entry a line. */
+  private int follow(PrintStream out, Instant from, Instant to) throws IOException, InterruptedException {
+    Matcher h = HOST.matcher(host);
+    if (!h.matches() || Integer.parseInt(h.group(2)) > 65535) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "invalid --host " + host
+          + ": expected tcp://ADDR:PORT");
+    }
+    StringBuilder query = new StringBuilder("since=").append(epoch(from));
+    if (!to.equals(Instant.MAX)) {
+      query.append("&until=").append(epoch(to));
+    }
+    if (!filters.isEmpty()) {
+      ObjectNode f = JSON.createObjectNode();
+      for (String kv : filters) {
+        int eq = kv.indexOf('=');
+        ((ObjectNode) f.with(kv.substring(0, eq))).put(kv.substring(eq + 1), true);
+      }
+      query.append("&filters=").append(URLEncoder.encode(f.toString(), StandardCharsets.UTF_8));
+    }
+    URI uri = URI.create("http://" + h.group(1) + ":" + h.group(2) + "/swarmd/audit?" + query);
+    HttpResponse<Stream<String>> r;
+    try {
+      r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).GET().build(),
+          HttpResponse.BodyHandlers.ofLines());
+    } catch (ConnectException e) {
+      System.err.println("swarmd audit: no daemon answers at " + host);
+      return 1;
+    }
+    if (r.statusCode() != 200) {
+      String body = r.body().collect(Collectors.joining("\n"));
+      System.err.println("swarmd audit: " + host + " answered " + r.statusCode() + ": " + body);
+      return 1;
+    }
+    header(out);
+    try (Stream<String> lines = r.body()) {
+      lines.filter(l -> !l.isBlank()).forEach(l -> out.println(json ? l : row(AuditJson.read(l))));
+    }
+    return 0;
+  }
+
+  private void header(PrintStream out) {
+    if (!json) {
+      out.println(String.join("\t", "TIME", "INDEX", "TYPE", "ACTION", "ID", "NAME", "CAUSE", "CHANGES"));
+    }
+  }
+
+  private static String epoch(Instant t) {
+    return t.getEpochSecond() + "." + String.format("%09d", t.getNano());
   }
 
   /**
@@ -123,25 +197,6 @@ final class Audit implements Callable<Integer> {
     return String.join("\t", a.at().toString(), String.valueOf(a.index()), a.type(), a.action(), a.id(),
         a.attributes().getOrDefault("name", ""), a.cause() == null ? "" : a.cause().actor() + ": "
             + a.cause().reason(), changes);
-  }
-
-  static ObjectNode json(AuditEntry a) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("time", a.at().toString());
-    o.put("index", a.index());
-    o.put("type", a.type());
-    o.put("action", a.action());
-    o.put("id", a.id());
-    ObjectNode attrs = o.putObject("attributes");
-    a.attributes().forEach(attrs::put);
-    if (a.cause() != null) {
-      ObjectNode cause = o.putObject("cause");
-      cause.put("actor", a.cause().actor());
-      cause.put("reason", a.cause().reason());
-    }
-    o.put("persistenceId", a.persistenceId());
-    o.put("sequenceNr", a.sequenceNr());
-    return o;
   }
 
   private Instant time(String v, Instant now) {

@@ -123,6 +123,11 @@ public final class ApiServer {
           return done(EventsEndpoint.events(node, c));
         }
         break;
+      case "swarmd":
+        if (m.equals("GET") && n == 2 && "audit".equals(c.segment(1))) {
+          return done(EventsEndpoint.audit(node, c));
+        }
+        break;
       case "nodes":
         return nodes(c, manager());
       case "services":

@@ -2,6 +2,7 @@ package dev.swarmd.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.swarmd.audit.AuditEntry;
+import dev.swarmd.audit.AuditJson;
 import dev.swarmd.audit.AuditTrail;
 import dev.swarmd.audit.Filter;
 import dev.swarmd.persistence.Journal;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -41,6 +43,19 @@ final class EventsEndpoint {
   private EventsEndpoint() {}
 
   static Reply events(NodeControl node, Call c) {
+    return stream(node, c, false, a -> Json.write(message(a)));
+  }
+
+  /**
+   * swarmd's own /swarmd/audit, which `swarmd audit --follow` reads: the audit entries, causes and
+   * all, one JSON object a line as `swarmd audit --json` prints them, with the same parameters as
+   * /events; without `since`, from the beginning of the journal.
+   */
+  static Reply audit(NodeControl node, Call c) {
+    return stream(node, c, true, AuditJson::write);
+  }
+
+  private static Reply stream(NodeControl node, Call c, boolean wholeHistory, Function<AuditEntry, String> line) {
     Instant now = Instant.now();
     Instant since = timestamp(c, "since");
     Instant until = timestamp(c, "until");
@@ -55,14 +70,14 @@ final class EventsEndpoint {
     if (rt.isEmpty()) {
       out = Source.<ByteString>never();
     } else {
-      Instant from = since != null ? since : now;
+      Instant from = since != null ? since : wholeHistory ? Instant.EPOCH : now;
       AuditTrail trail = new AuditTrail();
       out = Journal.events(rt.get().system(), live)
           .mapConcat(e -> trail.apply(e.persistenceId(), e.sequenceNr(), e.event()))
           .filter(a -> !a.at().isBefore(from))
           .takeWhile(a -> until == null || !a.at().isAfter(until))
           .filter(filter::test)
-          .map(a -> ByteString.fromString(Json.write(message(a)) + "\n"))
+          .map(a -> ByteString.fromString(line.apply(a) + "\n"))
           // The read journal runs where the journal is, in the swarm's system, not the API server's.
           .preMaterialize(rt.get().system()).second();
     }

@@ -75,11 +75,15 @@ class AuditTest {
         node.docker("service", "rm", "aud");
         Instant t1 = Instant.now();
 
-        // Live: a second client sees a new service's creation as it happens.
+        // Live: a second client, and swarmd audit --follow, see a new service's creation as it happens.
         Path live = Files.createTempFile("swarmd-events", ".txt");
         Process follow = new ProcessBuilder(node.cli().binary().toString(), "-H", node.dockerHost(), "events",
                 "--filter", "type=service", "--filter", "event=create").redirectErrorStream(true)
                 .redirectOutput(live.toFile()).start();
+        Path followed = Files.createTempFile("swarmd-audit-follow", ".txt");
+        Process auditFollow = new ProcessBuilder(ItConfig.swarmdLauncher().toString(), "audit", "--follow", "-H",
+                node.dockerHost(), "-f", "type=service", "-f", "event=create").redirectErrorStream(true)
+                .redirectOutput(followed.toFile()).start();
         try {
             Thread.sleep(2000);
             node.docker("service", "create", "-d", "--name", "later", "redis:3.0.6");
@@ -87,9 +91,16 @@ class AuditTest {
             Eventually.await("the live stream shows the new service", () -> assertTrue(
                     Files.readString(live).contains("service create " + laterId + " (name=later)"),
                     Files.readString(live)));
+            Eventually.await("swarmd audit --follow shows the history, then the new service with its cause", () -> {
+                String text = Files.readString(followed);
+                assertTrue(text.contains("\tservice\tcreate\t" + id + "\taud\tapi 127.0.0.1 ("), text);
+                assertTrue(text.contains("\tservice\tcreate\t" + laterId + "\tlater\tapi 127.0.0.1 ("), text);
+            });
         } finally {
             follow.destroy();
             follow.waitFor(10, TimeUnit.SECONDS);
+            auditFollow.destroy();
+            auditFollow.waitFor(10, TimeUnit.SECONDS);
         }
         node.docker("service", "rm", "later");
 
