@@ -40,12 +40,12 @@ public final class Swarmd implements Callable<Integer> {
       description = "The Docker engine that runs this node's containers (default: ${DEFAULT-VALUE}).")
   URI engine = URI.create("unix:///var/run/docker.sock");
 
-  /** How the routing mesh forwards TCP. */
+  /** How the routing mesh forwards. */
   enum MeshForwarding { kernel, userspace }
 
   @Option(names = "--mesh-forwarding", paramLabel = "MODE",
-      description = "How the routing mesh forwards TCP: kernel (iptables DNAT where the node can, the default) or "
-          + "userspace (through the daemon, as UDP and PROXY protocol ports always are). Valid: ${COMPLETION-CANDIDATES}.")
+      description = "How the routing mesh forwards: kernel (iptables DNAT where the node can, the default) or "
+          + "userspace (through the daemon, as PROXY protocol ports always are). Valid: ${COMPLETION-CANDIDATES}.")
   MeshForwarding meshForwarding = MeshForwarding.kernel;
 
   public static void main(String[] args) {

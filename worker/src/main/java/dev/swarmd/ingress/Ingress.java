@@ -26,9 +26,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * The node's share of the routing mesh: serves every published port of every service on the node's
  * address, and every virtual IP's target ports, and forwards each TCP connection or UDP flow to one
- * of the service's tasks, wherever it runs. TCP goes through the kernel when the node has a
- * {@link KernelPath} (DNAT, round robin), except ports that send a PROXY protocol header; the rest is
- * forwarded in user space, by listeners on NIO event loops of the actor's own. The actor only keeps
+ * of the service's tasks, wherever it runs. Traffic goes through the kernel when the node has a
+ * {@link KernelPath} (DNAT, round robin per connection or flow), except ports that send a PROXY
+ * protocol header; those, and all of it on a node without, are forwarded in user space, by listeners
+ * on NIO event loops of the actor's own. The actor only keeps
  * the rules and the bound ports in line with the desired routes; no byte goes through it.
  */
 public final class Ingress extends AbstractBehavior<Ingress.Command> {
@@ -169,9 +170,9 @@ public final class Ingress extends AbstractBehavior<Ingress.Command> {
     return this;
   }
 
-  /** TCP without a PROXY header, on IPv4 addresses, when the node has a kernel path. */
+  /** Without a PROXY header, on IPv4 addresses, when the node has a kernel path. */
   private boolean inKernel(PortKey key, IngressRoute route) {
-    return kernel != null && "tcp".equals(key.protocol()) && !route.proxyProtocol() && KernelPath.isIpv4(key.host())
+    return kernel != null && !route.proxyProtocol() && KernelPath.isIpv4(key.host())
         && route.backends().stream().allMatch(b -> KernelPath.isIpv4(target(b).getHostString()));
   }
 

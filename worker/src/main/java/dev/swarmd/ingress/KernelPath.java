@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The mesh's kernel data path on one node: its frontends become DNAT rules (iptables nat table, in
- * chains of the node's own, named after its address), so the bytes of a TCP connection never pass
- * through user space. It needs CAP_NET_ADMIN and iptables; when it cannot be set up the node keeps
+ * chains of the node's own, named after its address), so the bytes of a TCP connection or UDP flow
+ * never pass through user space. It needs CAP_NET_ADMIN and iptables; when it cannot be set up the node keeps
  * the user-space path for every port.
  *
  * <p>The table is owned by one {@link Handle} at a time, the ingress of the node's current
@@ -72,8 +72,8 @@ public final class KernelPath implements AutoCloseable {
     this.containerAddresses = containerAddresses;
     this.sweeps = Conntrack.readable();
     if (!sweeps) {
-      LOG.info("mesh: {} is not readable: a client port reused within 10 s of a reset may still meet a task that "
-          + "left the table", "/proc/net/nf_conntrack");
+      LOG.info("mesh: {} is not readable: a UDP flow, or a client port reused within 10 s of a reset, may still "
+          + "meet a task that left the table", "/proc/net/nf_conntrack");
     }
     this.writer = Executors.newSingleThreadExecutor(daemonThread("ingress-nat-" + nodeAddr));
     ScheduledThreadPoolExecutor sweeps = new ScheduledThreadPoolExecutor(1, daemonThread("ingress-ct-" + nodeAddr));
@@ -211,8 +211,8 @@ public final class KernelPath implements AutoCloseable {
       for (Conntrack.Entry e : Conntrack.read()) {
         String frontend = key(e.dst(), e.dport(), e.protocol());
         boolean natted = !(e.replySrc().equals(e.dst()) && e.replySport() == e.dport());
-        if (e.protocol().equals("tcp") && NOT_UNDER_WAY.contains(e.state()) && frontendKeys.contains(frontend)
-            && natted && !live.getOrDefault(frontend, Set.of()).contains(e.replySrc() + ":" + e.replySport())
+        if (natted && frontendKeys.contains(frontend) && stale(e)
+            && !live.getOrDefault(frontend, Set.of()).contains(e.replySrc() + ":" + e.replySport())
             && table.delete(e)) {
           removed++;
         }
@@ -226,6 +226,14 @@ public final class KernelPath implements AutoCloseable {
     }
   }
 
+  /**
+   * A UDP flow to a task out of the table goes at once: its next datagram starts a new flow to a task
+   * of the table. A TCP connection only when not under way.
+   */
+  private static boolean stale(Conntrack.Entry e) {
+    return e.protocol().equals("udp") || NOT_UNDER_WAY.contains(e.state());
+  }
+
   private static String key(String address, int port, String protocol) {
     return address + ":" + port + "/" + protocol;
   }
@@ -236,11 +244,12 @@ public final class KernelPath implements AutoCloseable {
     owner = null;
     writer.execute(() -> {
       pending.set(null);
+      // After the writes queued before this job, which schedule sweeps of their own.
+      sweeper.shutdownNow();
       removeChains(chain, postChain);
       LOG.info("mesh: kernel forwarding on {} removed", nodeAddr);
     });
     writer.shutdown();
-    sweeper.shutdownNow();
     try {
       if (!writer.awaitTermination(COMMAND_TIMEOUT_SECONDS * 3, TimeUnit.SECONDS)) {
         LOG.warn("mesh: the kernel table of {} is still being removed", nodeAddr);

@@ -1,8 +1,8 @@
 /**
  * The routing mesh's data plane: {@link dev.swarmd.ingress.Ingress}, one per node, serves every
- * published port and forwards to the service's tasks (no IPVS, no overlay): TCP through the
- * kernel's nat table ({@link dev.swarmd.ingress.KernelPath}) where the node may write it, the rest
- * in user space.
+ * published port and forwards to the service's tasks (no IPVS, no overlay): through the kernel's
+ * nat table ({@link dev.swarmd.ingress.KernelPath}) where the node may write it, else, and for
+ * PROXY protocol ports, in user space.
  *
  * <p>User space: plain NIO rather than Pekko Streams TCP: measured with wrk (2 threads, 32 connections) on the
  * 2-core project machine, a Streams proxy reached half to two thirds of the throughput of this one

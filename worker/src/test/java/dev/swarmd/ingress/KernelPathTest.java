@@ -10,6 +10,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -193,6 +195,53 @@ class KernelPathTest {
     } catch (IOException e) {
       return -1;
     }
+  }
+
+  @Test
+  void udpFlowsGoRoundRobinAndAFlowWhoseTaskLeftMovesToOneLeft() throws Exception {
+    UdpBackend a = new UdpBackend("a");
+    UdpBackend b = new UdpBackend("b");
+    int port = Net.freeUdpPort();
+    ActorRef<Ingress.Command> ingress = KIT.spawn(Ingress.create(NODE, kernel));
+    try (a; b; DatagramSocket one = udpClient(); DatagramSocket two = udpClient()) {
+      ingress.tell(new Ingress.SetRoutes(List.of(new IngressRoute(port, "udp", "dns", false,
+          List.of(a.backend(), b.backend())))));
+      Net.await(Duration.ofSeconds(10), () -> !status(ingress).bound().isEmpty());
+      Thread.sleep(500);
+      String first = udpAsk(one, port, "1");
+      String second = udpAsk(two, port, "2");
+      assertEquals(Set.of("a", "b"), Set.of(first, second), "two flows, one per task");
+      assertEquals(first, udpAsk(one, port, "3"), "a flow keeps its task");
+      assertTrue(status(ingress).bound().get(0).kernel());
+
+      IngressRoute.Backend left = first.equals("a") ? b.backend() : a.backend();
+      ingress.tell(new Ingress.SetRoutes(List.of(new IngressRoute(port, "udp", "dns", false, List.of(left)))));
+      String other = first.equals("a") ? "b" : "a";
+      Net.await(Duration.ofSeconds(10), () -> {
+        try {
+          return udpAsk(one, port, "4").equals(other);
+        } catch (IOException e) {
+          return false;
+        }
+      });
+    }
+    KIT.stop(ingress);
+  }
+
+  private static DatagramSocket udpClient() throws IOException {
+    DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+    s.setSoTimeout(1000);
+    return s;
+  }
+
+  /** The name of the backend that answered the datagram. */
+  private static String udpAsk(DatagramSocket s, int port, String text) throws IOException {
+    byte[] out = text.getBytes(StandardCharsets.UTF_8);
+    s.send(new DatagramPacket(out, out.length, new InetSocketAddress(NODE, port)));
+    DatagramPacket in = new DatagramPacket(new byte[512], 512);
+    s.receive(in);
+    String reply = new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8);
+    return reply.substring(0, reply.indexOf(':'));
   }
 
   @Test
