@@ -83,7 +83,7 @@ final class LocalNode implements NodeControl {
   /** The mesh's kernel rules for the node's address, kept across memberships; null before the first or when off. */
   private KernelPath kernelPath;
 
-  /** kernelForwarding: let the mesh forward TCP in the kernel where it can (else all of it in user space). */
+  /** kernelForwarding: let the mesh forward in the kernel where it can (else all of it in user space). */
   LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem,
       boolean kernelForwarding) {
     this.kernelForwarding = kernelForwarding;

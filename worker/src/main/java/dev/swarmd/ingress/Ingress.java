@@ -29,8 +29,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * of the service's tasks, wherever it runs. Traffic goes through the kernel when the node has a
  * {@link KernelPath} (DNAT, round robin per connection or flow), except ports that send a PROXY
  * protocol header; those, and all of it on a node without, are forwarded in user space, by listeners
- * on NIO event loops of the actor's own. The actor only keeps
- * the rules and the bound ports in line with the desired routes; no byte goes through it.
+ * on NIO event loops of the actor's own. The actor only keeps the rules and the bound ports in line
+ * with the desired routes; no byte goes through it.
  */
 public final class Ingress extends AbstractBehavior<Ingress.Command> {
   public sealed interface Command {}

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Optional;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,9 @@ public final class KernelPath implements AutoCloseable {
   private final boolean sweeps;
   /** The table last written. */
   private volatile List<NatRules.Frontend> applied = List.of();
+  /** Every frontend the table has had (a removed one may have entries left); a few per service. */
+  private final Set<String> served = ConcurrentHashMap.newKeySet();
+  private final List<AtomicBoolean> sweepQueued = SWEEPS_AFTER.stream().map(d -> new AtomicBoolean()).toList();
   private volatile Handle owner;
 
   private KernelPath(String nodeAddr, String chain, String postChain, boolean containerAddresses) {
@@ -168,13 +172,18 @@ public final class KernelPath implements AutoCloseable {
     Result r = run(List.of("iptables-restore", "-w", "5", "--noflush"),
         new NatRules(chain, postChain, frontends).script());
     if (r.ok()) {
-      Set<String> served = new HashSet<>();
-      applied.forEach(f -> served.add(key(f.address(), f.port(), f.protocol())));
       frontends.forEach(f -> served.add(key(f.address(), f.port(), f.protocol())));
       applied = frontends;
       if (sweeps) {
-        for (Duration after : SWEEPS_AFTER) {
-          sweeper.schedule(() -> sweep(served), after.toMillis(), TimeUnit.MILLISECONDS);
+        for (int i = 0; i < SWEEPS_AFTER.size(); i++) {
+          AtomicBoolean queued = sweepQueued.get(i);
+          // A burst of table changes sweeps once per delay, not once per change.
+          if (queued.compareAndSet(false, true)) {
+            sweeper.schedule(() -> {
+              queued.set(false);
+              sweep();
+            }, SWEEPS_AFTER.get(i).toMillis(), TimeUnit.MILLISECONDS);
+          }
         }
       }
       LOG.debug("mesh: {} kernel frontends on {}", frontends.size(), nodeAddr);
@@ -199,7 +208,7 @@ public final class KernelPath implements AutoCloseable {
    * those finish. Run at once and again later, for connections reset after the table changed; a
    * reset one lingers ten seconds.
    */
-  private void sweep(Set<String> frontendKeys) {
+  private void sweep() {
     Map<String, Set<String>> live = new HashMap<>();
     for (NatRules.Frontend f : applied) {
       live.put(key(f.address(), f.port(), f.protocol()), f.targets().stream()
@@ -211,7 +220,7 @@ public final class KernelPath implements AutoCloseable {
       for (Conntrack.Entry e : Conntrack.read()) {
         String frontend = key(e.dst(), e.dport(), e.protocol());
         boolean natted = !(e.replySrc().equals(e.dst()) && e.replySport() == e.dport());
-        if (natted && frontendKeys.contains(frontend) && stale(e)
+        if (natted && served.contains(frontend) && stale(e)
             && !live.getOrDefault(frontend, Set.of()).contains(e.replySrc() + ":" + e.replySport())
             && table.delete(e)) {
           removed++;
