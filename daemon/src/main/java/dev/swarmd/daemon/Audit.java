@@ -8,6 +8,7 @@ import dev.swarmd.audit.AuditJson;
 import dev.swarmd.audit.AuditTrail;
 import dev.swarmd.audit.Filter;
 import dev.swarmd.persistence.Journal;
+import dev.swarmd.persistence.JournalScan;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -20,7 +21,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -32,9 +35,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -80,7 +82,8 @@ final class Audit implements Callable<Integer> {
   String host = "tcp://127.0.0.1:2375";
 
   @Option(names = {"-f", "--filter"}, paramLabel = "KEY=VALUE",
-      description = "As docker events: type, service, node, event, scope, container. Repeat to combine.")
+      description = "As docker events: type (and task: the tasks themselves), service, node, event, scope, "
+          + "container. Repeat to combine.")
   List<String> filters = new ArrayList<>();
 
   @Override
@@ -96,11 +99,17 @@ final class Audit implements Callable<Integer> {
       return follow(out, from, to);
     }
     header(out);
-    AuditTrail trail = new AuditTrail();
-    withJournal(this, dataRoot, system -> Journal.events(system, false)
-        .mapConcat(e -> trail.apply(e.persistenceId(), e.sequenceNr(), e.event()))
-        .filter(a -> !a.at().isBefore(from) && !a.at().isAfter(to) && filter.test(a))
-        .runForeach(a -> out.println(json ? AuditJson.write(a) : row(a)), system));
+    AuditTrail trail = new AuditTrail(true);
+    withJournal(this, dataRoot, (system, journal) -> {
+      JournalScan.forEach(system, journal, e -> {
+        for (AuditEntry a : trail.apply(e.persistenceId(), e.sequenceNr(), e.event())) {
+          if (!a.at().isBefore(from) && !a.at().isAfter(to) && filter.test(a)) {
+            out.println(json ? AuditJson.write(a) : row(a));
+          }
+        }
+      });
+      return null;
+    });
     out.flush();
     return 0;
   }
@@ -155,37 +164,69 @@ final class Audit implements Callable<Integer> {
     return t.getEpochSecond() + "." + String.format("%09d", t.getNano());
   }
 
+  /** Reads a copy of the journal, with an actor system for its events' serialization. */
+  interface JournalRead<T> {
+    T read(ActorSystem<Void> system, Path journal) throws Exception;
+  }
+
   /**
-   * Runs read on a copy of the data root's journal, in an actor system of its own: the copy leaves out
-   * LevelDB's lock file, which a running daemon holds, and the copy needs none.
+   * Runs read on a copy of the data root's journal, in an actor system of its own started meanwhile: the copy
+   * leaves out LevelDB's lock file, which a running daemon holds, and the copy needs none. LevelDB never
+   * rewrites its table files, so those are hard-linked where the file system allows; the rest is copied.
    */
-  static <T> T withJournal(Object command, Path dataRoot, Function<ActorSystem<Void>, CompletionStage<T>> read)
-      throws Exception {
+  static <T> T withJournal(Object command, Path dataRoot, JournalRead<T> read) throws Exception {
     Path journal = dataRoot.resolve("swarm").resolve("journal");
     if (!Files.isDirectory(journal)) {
       throw new CommandLine.ParameterException(new CommandLine(command), "no swarm journal under " + dataRoot);
     }
-    Path copy = Files.createTempDirectory("swarmd-audit");
+    Path root = Files.createTempDirectory("swarmd-audit");
+    Path copy = Files.createDirectory(root.resolve("journal"));
+    CompletableFuture<ActorSystem<Void>> starting = CompletableFuture.supplyAsync(() -> ActorSystem.create(
+        Behaviors.empty(), "audit", ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING")
+            .withFallback(Journal.config(root)).withFallback(ConfigFactory.load())));
     try {
-      Files.createDirectories(copy.resolve("journal"));
-      try (Stream<Path> files = Files.list(journal)) {
-        for (Path f : files.toList()) {
-          if (!f.getFileName().toString().equals("LOCK")) {
-            Files.copy(f, copy.resolve("journal").resolve(f.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-          }
-        }
-      }
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "audit",
-          ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING")
-              .withFallback(Journal.config(copy)).withFallback(ConfigFactory.load()));
+      copyJournal(journal, copy);
+      ActorSystem<Void> system = starting.get();
       try {
-        return read.apply(system).toCompletableFuture().get(30, TimeUnit.MINUTES);
+        return read.read(system, copy);
       } finally {
         system.terminate();
         system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
     } finally {
-      LocalNode.deleteRecursively(copy);
+      LocalNode.deleteRecursively(root);
+      starting.thenAccept(ActorSystem::terminate);
+    }
+  }
+
+  /** A running daemon may compact (delete table files) while we copy: then the copy starts over. */
+  private static void copyJournal(Path journal, Path copy) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> files = Files.list(journal)) {
+        for (Path f : files.toList()) {
+          String name = f.getFileName().toString();
+          Path to = copy.resolve(name);
+          if (name.equals("LOCK")) {
+            continue;
+          }
+          if (name.endsWith(".ldb") || name.endsWith(".sst")) {
+            try {
+              Files.createLink(to, f);
+              continue;
+            } catch (UnsupportedOperationException | FileSystemException e) {
+              // another file system, or links not allowed: copy it
+            }
+          }
+          Files.copy(f, to, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        return;
+      } catch (NoSuchFileException e) {
+        if (attempt == 5) {
+          throw e;
+        }
+        LocalNode.deleteRecursively(copy);
+        Files.createDirectories(copy);
+      }
     }
   }
 

@@ -82,6 +82,9 @@ final class LocalNode implements NodeControl {
   private final boolean kernelForwarding;
   /** The mesh's kernel rules for the node's address, kept across memberships; null before the first or when off. */
   private KernelPath kernelPath;
+  private final Object kernelLock = new Object();
+  /** What the node's networking starts from, looked up while the cluster starts (see {@link #networkBase}). */
+  private volatile NetworkBase networkBase;
 
   /** kernelForwarding: let the mesh forward in the kernel where it can (else all of it in user space). */
   LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem,
@@ -120,6 +123,7 @@ final class LocalNode implements NodeControl {
     NodeState s = new NodeState(nodeId, "manager", host, listenPort, request.availability(), List.of(),
         host + ":" + listenPort);
     write(s);
+    prepareNetwork(host);
     registerSelf(startManager(s, clusterId), s);
     return nodeId;
   }
@@ -142,6 +146,7 @@ final class LocalNode implements NodeControl {
   }
 
   private void start(NodeState s) {
+    prepareNetwork(s.advertiseHost());
     if (s.manager()) {
       registerSelf(startManager(s, Ids.newId()), s);
     } else {
@@ -218,9 +223,10 @@ final class LocalNode implements NodeControl {
    * reach it.
    */
   private Agent.Networking networking(SwarmRuntime rt, NodeState s) {
-    String gateway = bridgeGateway();
+    NetworkBase base = networkBase(s.advertiseHost());
+    String gateway = base.gateway().join();
     ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(
-        Ingress.create(s.advertiseHost(), kernelPath(s.advertiseHost(), gateway)), "ingress", Props.empty());
+        Ingress.create(s.advertiseHost(), base.kernelPath().join()), "ingress", Props.empty());
     List<InetSocketAddress> dnsAddresses = new ArrayList<>();
     dnsAddresses.add(new InetSocketAddress(s.advertiseHost(), DNS_PORT));
     InetSocketAddress containerDns = gateway == null ? null : new InetSocketAddress(gateway, DNS_PORT);
@@ -231,20 +237,44 @@ final class LocalNode implements NodeControl {
     return new Agent.Networking(ingress, dns, containerDns, VirtualIpRoute.install());
   }
 
+  /** The engine bridge's gateway (null if unknown) and the mesh's kernel path for addr (null if none). */
+  private record NetworkBase(String addr, CompletableFuture<String> gateway, CompletableFuture<KernelPath> kernelPath) {}
+
+  /**
+   * Looks up the engine's bridge and sets up the kernel path for addr in the background: a few engine calls
+   * and iptables runs that need not wait for the cluster, and a restart answers sooner.
+   */
+  private void prepareNetwork(String addr) {
+    CompletableFuture<String> gateway = CompletableFuture.supplyAsync(this::bridgeGateway);
+    networkBase = new NetworkBase(addr, gateway, gateway.thenApply(g -> kernelPath(addr, g)));
+  }
+
+  /** The base prepared for addr, or (another address) one prepared now. */
+  private NetworkBase networkBase(String addr) {
+    NetworkBase base = networkBase;
+    if (base == null || !base.addr().equals(addr)) {
+      prepareNetwork(addr);
+      base = networkBase;
+    }
+    return base;
+  }
+
   /** The kernel path for the node's address, set up on first use; null when off or not possible here. */
-  private synchronized KernelPath kernelPath(String addr, String gateway) {
-    if (!kernelForwarding) {
-      KernelPath.removeLeftovers(addr);
-      return null;
+  private KernelPath kernelPath(String addr, String gateway) {
+    synchronized (kernelLock) {
+      if (!kernelForwarding) {
+        KernelPath.removeLeftovers(addr);
+        return null;
+      }
+      if (kernelPath != null && !kernelPath.nodeAddr().equals(addr)) {
+        kernelPath.close();
+        kernelPath = null;
+      }
+      if (kernelPath == null) {
+        kernelPath = KernelPath.open(addr, gateway).orElse(null);
+      }
+      return kernelPath;
     }
-    if (kernelPath != null && !kernelPath.nodeAddr().equals(addr)) {
-      kernelPath.close();
-      kernelPath = null;
-    }
-    if (kernelPath == null) {
-      kernelPath = KernelPath.open(addr, gateway).orElse(null);
-    }
-    return kernelPath;
   }
 
   private String bridgeGateway() {
@@ -330,9 +360,11 @@ final class LocalNode implements NodeControl {
     if (rt != null) {
       rt.stop(Duration.ofSeconds(15));
     }
-    if (kernelPath != null) {
-      kernelPath.close();
-      kernelPath = null;
+    synchronized (kernelLock) {
+      if (kernelPath != null) {
+        kernelPath.close();
+        kernelPath = null;
+      }
     }
   }
 

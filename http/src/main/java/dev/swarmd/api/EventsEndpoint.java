@@ -55,6 +55,7 @@ final class EventsEndpoint {
     return stream(node, c, true, AuditJson::write);
   }
 
+  /** wholeHistory: the audit's stream, from the journal's start, with task entries; else Docker's events. */
   private static Reply stream(NodeControl node, Call c, boolean wholeHistory, Function<AuditEntry, String> line) {
     Instant now = Instant.now();
     Instant since = timestamp(c, "since");
@@ -71,7 +72,7 @@ final class EventsEndpoint {
       out = Source.<ByteString>never();
     } else {
       Instant from = since != null ? since : wholeHistory ? Instant.EPOCH : now;
-      AuditTrail trail = new AuditTrail();
+      AuditTrail trail = new AuditTrail(wholeHistory);
       out = Journal.events(rt.get().system(), live)
           .mapConcat(e -> trail.apply(e.persistenceId(), e.sequenceNr(), e.event()))
           .filter(a -> !a.at().isBefore(from))

@@ -43,12 +43,17 @@ class AuditTest {
 
     /** `docker events` lines without their timestamps, for a window that has ended. */
     static List<String> events(String since, String until, String... filters) {
+        return events(node, since, until, filters);
+    }
+
+    /** `docker events` lines of {@code on} without their timestamps, for a window that has ended. */
+    static List<String> events(TestNode on, String since, String until, String... filters) {
         List<String> args = new ArrayList<>(List.of("events", "--since", since, "--until", until));
         for (String f : filters) {
             args.add("--filter");
             args.add(f);
         }
-        return node.docker(args.toArray(String[]::new)).nonBlankLines().stream()
+        return on.docker(args.toArray(String[]::new)).nonBlankLines().stream()
                 .map(l -> l.substring(l.indexOf(' ') + 1))
                 .collect(Collectors.toList());
     }

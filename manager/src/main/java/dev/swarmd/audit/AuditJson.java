@@ -1,9 +1,12 @@
 package dev.swarmd.audit;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.swarmd.protocol.Cause;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,23 +20,34 @@ public final class AuditJson {
 
   private AuditJson() {}
 
+  /** Written field by field rather than through a tree: a replay writes a million of these. */
   public static String write(AuditEntry a) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("time", a.at().toString());
-    o.put("index", a.index());
-    o.put("type", a.type());
-    o.put("action", a.action());
-    o.put("id", a.id());
-    ObjectNode attrs = o.putObject("attributes");
-    a.attributes().forEach(attrs::put);
-    if (a.cause() != null) {
-      ObjectNode cause = o.putObject("cause");
-      cause.put("actor", a.cause().actor());
-      cause.put("reason", a.cause().reason());
+    StringWriter out = new StringWriter(384);
+    try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("time", a.at().toString());
+      g.writeNumberField("index", a.index());
+      g.writeStringField("type", a.type());
+      g.writeStringField("action", a.action());
+      g.writeStringField("id", a.id());
+      g.writeObjectFieldStart("attributes");
+      for (Map.Entry<String, String> e : a.attributes().entrySet()) {
+        g.writeStringField(e.getKey(), e.getValue());
+      }
+      g.writeEndObject();
+      if (a.cause() != null) {
+        g.writeObjectFieldStart("cause");
+        g.writeStringField("actor", a.cause().actor());
+        g.writeStringField("reason", a.cause().reason());
+        g.writeEndObject();
+      }
+      g.writeStringField("persistenceId", a.persistenceId());
+      g.writeNumberField("sequenceNr", a.sequenceNr());
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    o.put("persistenceId", a.persistenceId());
-    o.put("sequenceNr", a.sequenceNr());
-    return o.toString();
+    return out.toString();
   }
 
   /** The entry of one line written by {@link #write}; IllegalArgumentException if it is not one. */
@@ -41,7 +55,7 @@ public final class AuditJson {
     JsonNode o;
     try {
       o = JSON.readTree(line);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException("not an audit entry: " + e.getMessage(), e);
     }
     if (o == null || !o.isObject() || !o.path("time").isTextual() || !o.path("type").isTextual()

@@ -7,6 +7,7 @@ import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ public final class AuditTrail {
   public static final String TASK_ID = "com.docker.swarm.task.id";
   public static final String NODE_ID = "com.docker.swarm.node.id";
 
+  private final boolean taskEntries;
   private final Map<String, ServiceEntity.State> services = new HashMap<>();
   private final Map<String, Task> tasks = new HashMap<>();
   private final Map<String, NodeEntity.State> nodes = new HashMap<>();
@@ -35,6 +37,20 @@ public final class AuditTrail {
    * manager, say) may not carry it, yet its destroy is told under it.
    */
   private record Task(TaskEntity.State state, String containerId) {}
+
+  /** Docker's events: a task is told through its container only. */
+  public AuditTrail() {
+    this(false);
+  }
+
+  /**
+   * taskEntries: also tell every task event as a "task" entry (created, assigned, its state and desired
+   * state changed, removed) with its cause: the scheduler's placements, restarts, replacements of the tasks
+   * of a node gone down, update steps. The audit's own view; Docker's events have no task type.
+   */
+  public AuditTrail(boolean taskEntries) {
+    this.taskEntries = taskEntries;
+  }
 
   /** The entries for the journal's next event; unknown persistence IDs and events give none. */
   public List<AuditEntry> apply(String persistenceId, long sequenceNr, Object event) {
@@ -181,16 +197,64 @@ public final class AuditTrail {
     if (state.definition() == null) {
       return List.of(); // an event for a task whose creation we never saw: nothing to name it by
     }
+    List<AuditEntry> entries = new ArrayList<>(2);
+    if (taskEntries) {
+      entries.addAll(where.entry(e.stamp(), "task", taskAction(e), id, taskAttributes(before.state(), state, e)));
+    }
     String action = containerAction(before, after, e);
-    if (action == null) {
-      return List.of();
+    if (action != null) {
+      Map<String, String> attrs = containerAttributes(after.state());
+      if (action.equals("die") && state.status().exitCode() != null) {
+        attrs.put("exitCode", String.valueOf(state.status().exitCode()));
+      }
+      String containerId = after.containerId() != null ? after.containerId() : id;
+      entries.addAll(where.entry(e.stamp(), "container", action, containerId, attrs));
     }
-    Map<String, String> attrs = containerAttributes(after.state());
-    if (action.equals("die") && state.status().exitCode() != null) {
-      attrs.put("exitCode", String.valueOf(state.status().exitCode()));
+    return entries;
+  }
+
+  private static String taskAction(TaskEntity.Event e) {
+    if (e instanceof TaskEntity.Created) {
+      return "create";
     }
-    String containerId = after.containerId() != null ? after.containerId() : id;
-    return where.entry(e.stamp(), "container", action, containerId, attrs);
+    if (e instanceof TaskEntity.Assigned) {
+      return "assign";
+    }
+    return e instanceof TaskEntity.Deleted ? "remove" : "update";
+  }
+
+  /** A task as `docker service ps` names it, its service and node, and what the event changed. */
+  private static Map<String, String> taskAttributes(TaskEntity.State before, TaskEntity.State after,
+      TaskEntity.Event e) {
+    TaskEntity.Definition d = after.definition();
+    Map<String, String> attrs = new TreeMap<>();
+    attrs.put("name", d.serviceName() + "." + (d.slot() > 0 ? String.valueOf(d.slot()) : after.nodeId()));
+    attrs.put(SERVICE_ID, d.serviceId());
+    attrs.put(SERVICE_NAME, d.serviceName());
+    if (after.nodeId() != null) {
+      attrs.put(NODE_ID, after.nodeId());
+    }
+    if (e instanceof TaskEntity.Created) {
+      attrs.put("desiredstate.new", name(after.desired()));
+      attrs.put("state.new", name(after.state()));
+    } else {
+      changed(attrs, "state", name(before.state()), name(after.state()));
+      changed(attrs, "desiredstate", name(before.desired()), name(after.desired()));
+    }
+    TaskEntity.Status status = e instanceof TaskEntity.StatusChanged c ? c.status()
+        : e instanceof TaskEntity.Assigned a ? a.status() : null;
+    if (status != null) {
+      if (status.err() != null && !status.err().isEmpty()) {
+        attrs.put("error", status.err());
+      } else if (status.message() != null && !status.message().isEmpty()) {
+        attrs.put("message", status.message());
+      }
+    }
+    return attrs;
+  }
+
+  private static String name(TaskState s) {
+    return s == null ? null : s.apiName();
   }
 
   /**

@@ -58,7 +58,7 @@ public final class Filter implements Predicate<AuditEntry> {
   private static boolean aboutService(AuditEntry e, String ref) {
     return switch (e.type()) {
       case "service" -> idOrName(e.id(), e.attributes().get("name"), ref);
-      case "container" -> idOrName(e.attributes().get(AuditTrail.SERVICE_ID),
+      case "container", "task" -> idOrName(e.attributes().get(AuditTrail.SERVICE_ID),
           e.attributes().get(AuditTrail.SERVICE_NAME), ref);
       default -> false;
     };
@@ -67,7 +67,7 @@ public final class Filter implements Predicate<AuditEntry> {
   private static boolean aboutNode(AuditEntry e, String ref) {
     return switch (e.type()) {
       case "node" -> idOrName(e.id(), e.attributes().get("name"), ref);
-      case "container" -> prefixed(e.attributes().get(AuditTrail.NODE_ID), ref);
+      case "container", "task" -> prefixed(e.attributes().get(AuditTrail.NODE_ID), ref);
       default -> false;
     };
   }

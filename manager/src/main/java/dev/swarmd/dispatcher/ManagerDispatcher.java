@@ -52,7 +52,9 @@ public final class ManagerDispatcher implements Dispatcher {
   public CompletionStage<Boolean> report(StatusReport r) {
     TaskEntity.Status status = new TaskEntity.Status(r.state(), r.message(), r.err(), Instant.now(),
         r.containerId(), r.exitCode(), r.pid(), r.ports(), r.address());
-    Cause cause = Cause.loop("agent " + r.nodeId(), r.message());
+    // A failed task keeps Docker's message of its last step ("started"); what it reports is its error.
+    String reason = r.err() != null && !r.err().isBlank() ? r.err() : r.message();
+    Cause cause = Cause.loop("agent " + r.nodeId(), reason);
     return entities.task(r.taskId(),
             replyTo -> new TaskEntity.Report(r.nodeId(), status, cause, replyTo))
         .thenApply(reply -> reply.failure() == null);

@@ -200,6 +200,49 @@ class AuditTrailTest {
   }
 
   @Test
+  void theAuditAlsoTellsTheTaskItselfWithEachCause() {
+    AuditTrail audit = new AuditTrail(true);
+    String pid = "Task|t1";
+    Cause placed = Cause.loop("scheduler", "placed on n1");
+    Cause failed = Cause.loop("agent n1", "task: non-zero exit (1)");
+    Cause restart = Cause.loop("orchestrator", "restart policy");
+    String[] base = {"name", "web.2", AuditTrail.SERVICE_ID, "s1", AuditTrail.SERVICE_NAME, "web"};
+
+    List<AuditEntry> created = audit.apply(pid, 1, new TaskEntity.Created(definition("s1", WEB, 2, null),
+        status(TaskState.PENDING, null, null), stamp()));
+    assertEquals(List.of(told("task", "create", "t1", concat(base, "desiredstate.new", "running", "state.new",
+        "pending"))), told(created));
+    List<AuditEntry> assigned = audit.apply(pid, 2, new TaskEntity.Assigned("n1",
+        status(TaskState.ASSIGNED, null, null), new Stamp(++index, T0, placed)));
+    assertEquals(List.of(told("task", "assign", "t1", concat(base, AuditTrail.NODE_ID, "n1", "state.old", "pending",
+        "state.new", "assigned", "message", "assigned"))), told(assigned));
+    assertEquals(placed, assigned.get(0).cause());
+    audit.apply(pid, 3, reported(TaskState.RUNNING, "c1"));
+    List<AuditEntry> died = audit.apply(pid, 4, new TaskEntity.StatusChanged(new TaskEntity.Status(TaskState.FAILED,
+        "failed", "task: non-zero exit (1)", T0, "c1", 1, null, null, null), new Stamp(++index, T0, failed)));
+    assertEquals(List.of(
+        told("task", "update", "t1", concat(base, AuditTrail.NODE_ID, "n1", "state.old", "running", "state.new",
+            "failed", "error", "task: non-zero exit (1)")),
+        container("die", "c1", "exitCode", "1")), told(died));
+    List<AuditEntry> shutdown = audit.apply(pid, 5, new TaskEntity.DesiredChanged(TaskState.SHUTDOWN,
+        new Stamp(++index, T0, restart)));
+    assertEquals(List.of(told("task", "update", "t1", concat(base, AuditTrail.NODE_ID, "n1", "desiredstate.old",
+        "running", "desiredstate.new", "shutdown"))), told(shutdown));
+    assertEquals(restart, shutdown.get(0).cause());
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = new String[a.length + b.length];
+    System.arraycopy(a, 0, all, 0, a.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  private static List<Told> told(List<AuditEntry> entries) {
+    return entries.stream().map(e -> new Told(e.type(), e.action(), e.id(), e.attributes())).toList();
+  }
+
+  @Test
   void aShutdownWithoutTheContainerIdStillTellsTheContainer() {
     String pid = "Task|t1";
     feed(pid, new TaskEntity.Created(definition("s1", WEB, 2, "n1"), status(TaskState.ASSIGNED, null, null),
