@@ -589,7 +589,11 @@ class MeshTest {
     void aTaskKilledMidTrafficFailsOnlyTheRequestsRoutedToItBeforeTheMeshKnew() throws Exception {
         mgr.docker("service", "create", "--name", "busy", "-p", "8101:80", "--replicas", "3", "nginx");
         Eventually.await("busy answers", () -> assertEquals(200, get(mgr.advertiseAddr(), 8101, "/").status()));
-        Container victim = MultiNode.running(engine, "busy", nodes).get(0);
+        // The victim runs on the node the client talks to, whose agent sees its process end and drops it from that
+        // node's table at once; other nodes drop it once the manager has recorded the failure.
+        Eventually.await("a busy task on " + w1.hostname(), () -> assertEquals(1,
+                MultiNode.runningByHost(engine, "busy", nodes).get(w1.hostname()).size()));
+        Container victim = MultiNode.runningByHost(engine, "busy", nodes).get(w1.hostname()).get(0);
         String victimTask = victim.getLabels().get(Engine.TASK_ID);
         long killedAt;
         Traffic t;

@@ -12,6 +12,7 @@ import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.protocol.TaskState;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -47,6 +48,9 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private record Done(String taskId) implements Msg {}
 
+  /** The engine says a container of this node died or turned unhealthy (taskId null: something else changed). */
+  private record ContainerDown(String taskId) implements Msg {}
+
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final long DEFAULT_GRACE = Duration.ofSeconds(10).toNanos();
   private static final String UNHEALTHY = "dockerexec: unhealthy container";
@@ -61,10 +65,16 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private List<IngressRoute> routes = List.of();
   /** Running tasks whose containers this node has seen exit or turn unhealthy: out of the mesh before the manager knows. */
   private Set<String> downHere = Set.of();
+  /**
+   * Tasks the engine said went down, kept out of the mesh at once, before a listing shows it: a listing
+   * started just before the event may still show them running.
+   */
+  private final Set<String> reportedDown = new HashSet<>();
   private List<ServiceName> names = List.of();
   private final ExecutorService pool;
   private final ExecutorService stopPool;
   private final AutoCloseable exits;
+  private final ProcessWatch processes;
   private final Set<String> busy = new HashSet<>();
   private boolean listing;
   private boolean dirty;
@@ -84,15 +94,17 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       timers.startTimerWithFixedDelay(new Poke(), Duration.ofSeconds(2));
       var self = ctx.getSelf();
       dispatcher.watch(() -> self.tell(new Poke()));
-      AutoCloseable exits = engine.onContainerExit(nodeId, () -> self.tell(new Poke()));
+      AutoCloseable exits = engine.onContainerExit(nodeId, taskId -> self.tell(new ContainerDown(taskId)));
+      ProcessWatch processes = new ProcessWatch(Path.of("/proc"), taskId -> self.tell(new ContainerDown(taskId)));
       self.tell(new Poke());
-      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, net, exits);
+      return new Agent(ctx, dispatcher, engine, nodeId, hostname, nodeAddr, net, exits, processes);
     }));
   }
 
   private Agent(ActorContext<Msg> ctx, Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
-      String nodeAddr, Networking net, AutoCloseable exits) {
+      String nodeAddr, Networking net, AutoCloseable exits, ProcessWatch processes) {
     super(ctx);
+    this.processes = processes;
     this.nodeAddr = nodeAddr;
     this.net = net;
     this.dispatcher = dispatcher;
@@ -112,6 +124,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
         .onMessage(Poke.class, m -> poke())
         .onMessage(Listed.class, this::reconcile)
         .onMessage(Done.class, this::done)
+        .onMessage(ContainerDown.class, this::containerDown)
         .onSignal(PostStop.class, s -> stopped())
         .build();
   }
@@ -137,10 +150,21 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     return this;
   }
 
+  private Behavior<Msg> containerDown(ContainerDown m) {
+    if (m.taskId() != null && reportedDown.add(m.taskId())) {
+      LOG.info("node {}: task {} is down (its container's process ended or it turned unhealthy); "
+          + "out of the mesh", nodeId, m.taskId());
+      syncRoutes();
+    }
+    return poke();
+  }
+
   private void syncRoutes() {
+    Set<String> down = new HashSet<>(downHere);
+    down.addAll(reportedDown);
     List<IngressRoute> now = dispatcher.routes().stream()
         .filter(r -> net.virtualIps() || r.bindAddress() == null)
-        .map(r -> withoutBackends(r, downHere))
+        .map(r -> withoutBackends(r, down))
         .toList();
     if (!now.equals(routes)) {
       routes = now;
@@ -164,7 +188,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private Behavior<Msg> reconcile(Listed m) {
     listing = false;
     if (m.error() != null) {
-      getContext().getLog().warn("node {}: cannot list containers: {}", nodeId, m.error().toString());
+      LOG.warn("node {}: cannot list containers: {}", nodeId, m.error().toString());
       return this;
     }
     Map<String, Engine.Container> byTask = m.containers().stream()
@@ -177,7 +201,30 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
             || "unhealthy".equals(byTask.get(a.taskId()).health()))
         .map(TaskAssignment::taskId)
         .collect(Collectors.toUnmodifiableSet());
-    if (!down.equals(downHere)) {
+    // A reported task stays out until its task is no longer running here or a listing shows it down too.
+    Set<String> runningHere = assignments.stream()
+        .filter(a -> a.desired() == TaskState.RUNNING && a.state() == TaskState.RUNNING)
+        .map(TaskAssignment::taskId)
+        .collect(Collectors.toSet());
+    boolean forgotten = reportedDown.removeIf(t -> !runningHere.contains(t) || down.contains(t));
+    // Watched from the start report on, which the manager may not have recorded yet: kept while wanted running.
+    processes.retain(assignments.stream().filter(a -> a.desired() == TaskState.RUNNING)
+        .map(TaskAssignment::taskId).collect(Collectors.toSet()));
+    // Containers this agent did not start (it restarted, and adopted them) are looked up once to be watched.
+    for (String taskId : runningHere) {
+      Engine.Container c = byTask.get(taskId);
+      if (c != null && c.running() && processes.claim(taskId)) {
+        pool.execute(() -> {
+          try {
+            engine.inspect(c.id()).filter(Engine.Container::running)
+                .ifPresent(found -> processes.watch(taskId, found.pid()));
+          } catch (RuntimeException e) {
+            LOG.warn("node {}: cannot look up the process of task {}: {}", nodeId, taskId, e.toString());
+          }
+        });
+      }
+    }
+    if (!down.equals(downHere) || forgotten) {
       downHere = down;
       syncRoutes();
     }
@@ -190,7 +237,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     }
     for (Engine.Container c : m.containers()) {
       if ((c.taskId() == null || !assigned.contains(c.taskId())) && busy.add("container:" + c.id())) {
-        getContext().getLog().info("node {}: removing container {} of no current task", nodeId, c.id());
+        LOG.info("node {}: removing container {} of no current task", nodeId, c.id());
         work("container:" + c.id(), () -> engine.stopAndRemove(c.id(), 0), stopPool);
       }
     }
@@ -227,7 +274,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     busy.add(key);
     getContext().pipeToSelf(CompletableFuture.runAsync(job, on), (ok, err) -> {
       if (err != null) {
-        getContext().getLog().warn("node {}: work on {} failed: {}", nodeId, key, err.toString());
+        LOG.warn("node {}: work on {} failed: {}", nodeId, key, err.toString());
       }
       return new Done(key);
     });
@@ -351,6 +398,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
         unhealthy(a, id);
       } else if (!c.healthChecked() || "healthy".equals(c.health())) {
         report(a, TaskState.RUNNING, "started", null, id, null, c.pid(), bound(a, c), c.address());
+        processes.watch(a.taskId(), c.pid());
       }
     }
 
@@ -381,6 +429,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private Behavior<Msg> stopped() throws Exception {
     exits.close();
+    processes.close();
     pool.shutdownNow();
     stopPool.shutdownNow();
     return this;

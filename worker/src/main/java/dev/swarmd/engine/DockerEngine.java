@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -330,7 +331,7 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
-  public AutoCloseable onContainerExit(String nodeId, Runnable callback) {
+  public AutoCloseable onContainerExit(String nodeId, Consumer<String> callback) {
     AtomicBoolean closed = new AtomicBoolean();
     Thread watcher = new Thread(() -> {
       while (!closed.get()) {
@@ -340,7 +341,7 @@ public final class DockerEngine implements Engine {
             .exec(new ResultCallback.Adapter<>() {
               @Override
               public void onNext(Event e) {
-                callback.run();
+                callback.accept(downTask(e));
               }
             })) {
           cb.awaitCompletion();
@@ -350,7 +351,7 @@ public final class DockerEngine implements Engine {
           }
         }
         if (!closed.get()) {
-          callback.run();
+          callback.accept(null);
           sleepQuietly();
         }
       }
@@ -361,6 +362,14 @@ public final class DockerEngine implements Engine {
       closed.set(true);
       watcher.interrupt();
     };
+  }
+
+  /** The task of a container that died or turned unhealthy; null for other events. */
+  static String downTask(Event e) {
+    String status = e.getStatus() == null ? e.getAction() : e.getStatus();
+    boolean down = "die".equals(status) || (status != null && status.endsWith("unhealthy"));
+    Map<String, String> attributes = e.getActor() == null ? null : e.getActor().getAttributes();
+    return down && attributes != null ? attributes.get(SwarmLabels.TASK_ID) : null;
   }
 
   private static void sleepQuietly() {

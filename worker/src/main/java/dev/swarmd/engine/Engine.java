@@ -5,6 +5,7 @@ import dev.swarmd.protocol.TaskAssignment;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** The container runtime a node runs its tasks on. Docker's engine (through docker-java) is the real one. */
 public interface Engine {
@@ -55,6 +56,10 @@ public interface Engine {
   /** Every container this node created, running or not. */
   List<Container> list(String nodeId);
 
-  /** Calls back whenever a container of this node stops or its health changes; reconnects on its own until closed. */
-  AutoCloseable onContainerExit(String nodeId, Runnable callback);
+  /**
+   * Calls back whenever a container of this node stops or its health changes, with the container's task ID
+   * when it died or turned unhealthy, else (another health change; the engine's stream reconnected) null.
+   * Reconnects on its own until closed.
+   */
+  AutoCloseable onContainerExit(String nodeId, Consumer<String> callback);
 }
