@@ -3,6 +3,7 @@ package dev.swarmd.dispatcher;
 import dev.swarmd.protocol.DispatcherProtocol;
 import dev.swarmd.protocol.DispatcherProtocol.Ack;
 import dev.swarmd.protocol.DispatcherProtocol.Assignments;
+import dev.swarmd.protocol.DispatcherProtocol.ProcessEnded;
 import dev.swarmd.protocol.DispatcherProtocol.Report;
 import dev.swarmd.protocol.DispatcherProtocol.Subscribe;
 import dev.swarmd.protocol.IngressRoute;
@@ -56,7 +57,7 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
     this.local = local;
     this.view = view;
     var self = ctx.getSelf();
-    view.watch(() -> self.tell(new Push()));
+    local.watch(() -> self.tell(new Push()));
   }
 
   @Override
@@ -64,6 +65,7 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
     return newReceiveBuilder()
         .onMessage(Subscribe.class, this::subscribe)
         .onMessage(Report.class, this::report)
+        .onMessage(ProcessEnded.class, this::processEnded)
         .onMessage(Reported.class, m -> {
           m.replyTo().tell(new Ack(m.ok()));
           return this;
@@ -97,6 +99,16 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
       return this;
     }
     getContext().pipeToSelf(local.report(r.report()), (ok, err) -> new Reported(r.replyTo(), err == null && ok));
+    return this;
+  }
+
+  private Behavior<DispatcherProtocol.Command> processEnded(ProcessEnded p) {
+    ActorRef<Assignments> agent = agents.get(p.nodeId());
+    boolean fromAgent = agent != null && agent.path().address().equals(p.replyTo().path().address());
+    if (fromAgent) {
+      local.processEnded(p.nodeId(), p.taskId());
+    }
+    p.replyTo().tell(new Ack(fromAgent));
     return this;
   }
 

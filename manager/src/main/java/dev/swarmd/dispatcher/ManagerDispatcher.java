@@ -8,11 +8,15 @@ import dev.swarmd.protocol.IngressRoute;
 import dev.swarmd.protocol.ServiceName;
 import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
+import dev.swarmd.protocol.TaskState;
 import dev.swarmd.store.Entities;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -22,6 +26,12 @@ import java.util.concurrent.CompletionStage;
 public final class ManagerDispatcher implements Dispatcher {
   private final SwarmView view;
   private final Entities entities;
+  /**
+   * Running tasks whose node saw their process end and the engine has not reported yet: out of the routes
+   * until their state moves on. Not journaled: the routing table is derived state, and the report follows.
+   */
+  private final Set<String> ended = ConcurrentHashMap.newKeySet();
+  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
 
   public ManagerDispatcher(SwarmView view, Entities entities) {
     this.view = view;
@@ -40,7 +50,28 @@ public final class ManagerDispatcher implements Dispatcher {
 
   @Override
   public List<IngressRoute> routes() {
-    return Routes.of(view.services(), view.tasks(), view.nodes());
+    List<IngressRoute> routes = Routes.of(view.services(), view.tasks(), view.nodes());
+    ended.removeIf(id -> !runningOn(id, null));
+    if (ended.isEmpty()) {
+      return routes;
+    }
+    Set<String> out = Set.copyOf(ended);
+    return routes.stream().map(r -> r.without(out)).toList();
+  }
+
+  /** Taken only from the task's own node, for a task that runs there. */
+  @Override
+  public void processEnded(String nodeId, String taskId) {
+    if (runningOn(taskId, nodeId) && ended.add(taskId)) {
+      watchers.forEach(Runnable::run);
+    }
+  }
+
+  /** Whether the task runs (on nodeId, unless null), as far as the view knows. */
+  private boolean runningOn(String taskId, String nodeId) {
+    return view.task(taskId)
+        .filter(t -> t.state() == TaskState.RUNNING && (nodeId == null || nodeId.equals(t.nodeId())))
+        .isPresent();
   }
 
   @Override
@@ -63,6 +94,7 @@ public final class ManagerDispatcher implements Dispatcher {
   @Override
   public void watch(Runnable onChange) {
     view.watch(onChange);
+    watchers.add(onChange);
   }
 
   @Override

@@ -13,6 +13,12 @@ public interface Dispatcher {
   /** Completes with false when the manager refused the report (not this node's task, or stale). */
   CompletionStage<Boolean> report(StatusReport report);
 
+  /**
+   * The node's agent saw the process of its running task end, before the engine reported it: the mesh of
+   * every node drops the task at once, and its state follows with the agent's report of the engine's exit.
+   */
+  void processEnded(String nodeId, String taskId);
+
   /** The routing mesh's table, the same for every node. */
   List<IngressRoute> routes();
 

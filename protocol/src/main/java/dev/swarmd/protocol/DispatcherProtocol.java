@@ -18,6 +18,9 @@ public final class DispatcherProtocol {
 
   public record Report(StatusReport report, ActorRef<Ack> replyTo) implements Command {}
 
+  /** {@link Dispatcher#processEnded}, from a worker's agent; replyTo tells the manager where it comes from. */
+  public record ProcessEnded(String nodeId, String taskId, ActorRef<Ack> replyTo) implements Command {}
+
   public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes, List<ServiceName> names)
       implements CborSerializable {}
 

@@ -2,6 +2,7 @@ package dev.swarmd.protocol;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One port of the routing mesh, as every node serves it: connections (TCP) or flows (UDP) to
@@ -27,6 +28,15 @@ public record IngressRoute(String bindAddress, int publishedPort, String protoco
     }
     Objects.requireNonNull(serviceName, "serviceName");
     backends = backends == null ? List.of() : List.copyOf(backends);
+  }
+
+  /** The route without the backends of the given tasks (itself when it has none of them). */
+  public IngressRoute without(Set<String> taskIds) {
+    if (taskIds.isEmpty() || backends.stream().noneMatch(b -> taskIds.contains(b.taskId()))) {
+      return this;
+    }
+    return new IngressRoute(bindAddress, publishedPort, protocol, serviceName, proxyProtocol,
+        backends.stream().filter(b -> !taskIds.contains(b.taskId())).toList());
   }
 
   /**

@@ -155,6 +155,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       LOG.info("node {}: task {} is down (its container's process ended or it turned unhealthy); "
           + "out of the mesh", nodeId, m.taskId());
       syncRoutes();
+      dispatcher.processEnded(nodeId, m.taskId());
     }
     return poke();
   }
@@ -164,7 +165,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     down.addAll(reportedDown);
     List<IngressRoute> now = dispatcher.routes().stream()
         .filter(r -> net.virtualIps() || r.bindAddress() == null)
-        .map(r -> withoutBackends(r, down))
+        .map(r -> r.without(down))
         .toList();
     if (!now.equals(routes)) {
       routes = now;
@@ -172,13 +173,7 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     }
   }
 
-  private static IngressRoute withoutBackends(IngressRoute r, Set<String> tasks) {
-    if (tasks.isEmpty() || r.backends().stream().noneMatch(b -> tasks.contains(b.taskId()))) {
-      return r;
-    }
-    return new IngressRoute(r.bindAddress(), r.publishedPort(), r.protocol(), r.serviceName(), r.proxyProtocol(),
-        r.backends().stream().filter(b -> !tasks.contains(b.taskId())).toList());
-  }
+
 
   private Behavior<Msg> done(Done m) {
     busy.remove(m.taskId());

@@ -110,6 +110,16 @@ public final class RemoteDispatcher implements Dispatcher {
   }
 
   @Override
+  public void processEnded(String nodeId, String taskId) {
+    ActorRef<DispatcherProtocol.Command> d = dispatcher;
+    if (d != null) {
+      // An ask only for the reply address the manager checks the sender by; the answer is not needed.
+      AskPattern.<DispatcherProtocol.Command, DispatcherProtocol.Ack>ask(d,
+          replyTo -> new DispatcherProtocol.ProcessEnded(nodeId, taskId, replyTo), REPORT_TIMEOUT, system.scheduler());
+    }
+  }
+
+  @Override
   public void watch(Runnable onChange) {
     watchers.add(onChange);
   }
