@@ -48,7 +48,10 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   private record Done(String taskId) implements Msg {}
 
-  /** The engine says a container of this node died or turned unhealthy (taskId null: something else changed). */
+  /**
+   * A container of this node died or turned unhealthy, as the engine's events or the process watch tell
+   * (taskId null: something else changed).
+   */
   private record ContainerDown(String taskId) implements Msg {}
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -66,8 +69,8 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   /** Running tasks whose containers this node has seen exit or turn unhealthy: out of the mesh before the manager knows. */
   private Set<String> downHere = Set.of();
   /**
-   * Tasks the engine said went down, kept out of the mesh at once, before a listing shows it: a listing
-   * started just before the event may still show them running.
+   * Tasks seen down by an event (the engine's, or the process watch's), kept out of the mesh at once, before
+   * a listing shows it: a listing started just before the event may still show them running.
    */
   private final Set<String> reportedDown = new HashSet<>();
   private List<ServiceName> names = List.of();
@@ -172,8 +175,6 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       net.ingress().tell(new Ingress.SetRoutes(now));
     }
   }
-
-
 
   private Behavior<Msg> done(Done m) {
     busy.remove(m.taskId());
