@@ -337,8 +337,9 @@ class DayInTheLifeTest {
         row(rows, "service", "remove", web, "web", API + "DELETE /services/web", "");
         row(rows, "container", "start", "[0-9a-f]{64}", "web\\.[1-4]\\.[0-9a-z]{25}", "agent [0-9a-z]{25}: started",
                 ".*");
+        // stopped on purpose, it still dies with its exit code, as Docker's die events always carry one
         row(rows, "container", "die", "[0-9a-f]{64}", "mon\\." + a + "\\.[0-9a-z]{25}", "agent " + a + ": shutdown",
-                ".*");
+                ".*exitCode=[0-9]+.*");
         row(rows, "container", "destroy", "[0-9a-f]{64}", "web\\.[1-4]\\.[0-9a-z]{25}", "orchestrator: service removed",
                 ".*");
         String task = "[0-9a-z]{25}";

@@ -256,9 +256,9 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
     } else if (!wanted && c != null) {
       work(a.taskId(), () -> {
         drain(a, c);
-        engine.stopAndRemove(c.id(), grace(a));
+        Integer exitCode = engine.stopAndRemove(c.id(), grace(a));
         if (!a.state().terminal()) {
-          report(a, TaskState.SHUTDOWN, "shutdown", null, c.id(), null, null);
+          report(a, TaskState.SHUTDOWN, "shutdown", null, c.id(), exitCode, null);
         }
       }, stopPool);
     } else if (!wanted && !a.state().terminal()) {

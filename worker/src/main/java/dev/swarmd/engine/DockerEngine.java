@@ -255,13 +255,21 @@ public final class DockerEngine implements Engine {
   }
 
   @Override
-  public void stopAndRemove(String containerId, long gracePeriodNanos) {
+  public Integer stopAndRemove(String containerId, long gracePeriodNanos) {
     stop(containerId, gracePeriodNanos);
+    // Docker's die event and the task's status carry the exit code of a container stopped on purpose too.
+    Integer exitCode = null;
+    try {
+      exitCode = inspect(containerId).map(c -> (int) c.exitCode()).orElse(null);
+    } catch (RuntimeException e) {
+      LOG.debug("container {}: no exit code ({})", containerId, e.toString());
+    }
     try {
       docker.removeContainerCmd(containerId).withForce(true).exec();
     } catch (NotFoundException e) {
       LOG.debug("container {} was already removed", containerId);
     }
+    return exitCode;
   }
 
   @Override

@@ -49,7 +49,8 @@ public interface Engine {
   /** Stops the container (signal, then kill after the grace period) and keeps it, for its exit code and logs. */
   void stop(String containerId, long gracePeriodNanos);
 
-  void stopAndRemove(String containerId, long gracePeriodNanos);
+  /** Stops and removes the container; its exit code, or null when it was gone already. */
+  Integer stopAndRemove(String containerId, long gracePeriodNanos);
 
   Optional<Container> inspect(String containerId);
 
