@@ -6,10 +6,11 @@ import dev.swarmd.api.ApiException;
 import dev.swarmd.api.NodeControl;
 import dev.swarmd.dns.NodeDns;
 import dev.swarmd.dispatcher.DispatcherService;
+import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
 import dev.swarmd.ingress.KernelPath;
-import dev.swarmd.ingress.VirtualIpRoute;
+import dev.swarmd.ingress.Leftovers;
 import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
@@ -65,7 +66,6 @@ final class LocalNode implements NodeControl {
   private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
-  private static final int DNS_PORT = 53;
 
   private final Path swarmDir;
   private final Path certDir;
@@ -79,17 +79,25 @@ final class LocalNode implements NodeControl {
   private volatile NodeState state;
   private volatile ServerBinding joinEndpoint;
   private volatile NodeDescription description;
-  private final boolean kernelForwarding;
+  private final NetworkOptions options;
+  /** What keeps this node from serving part of the swarm's network, for `docker info`. */
+  private volatile List<String> warnings = List.of();
   /** The mesh's kernel rules for the node's address, kept across memberships; null before the first or when off. */
   private KernelPath kernelPath;
   private final Object kernelLock = new Object();
   /** What the node's networking starts from, looked up while the cluster starts (see {@link #networkBase}). */
   private volatile NetworkBase networkBase;
 
-  /** kernelForwarding: let the mesh forward in the kernel where it can (else all of it in user space). */
+  /**
+   * How the node takes part in the swarm's network. kernelForwarding: let the mesh forward in the kernel
+   * where it can (else all of it in user space, without virtual IPs or DNS for containers); dnsPort:
+   * where on its address the node's DNS answers load balancers; resolvConf: the host's resolvers.
+   */
+  record NetworkOptions(boolean kernelForwarding, int dnsPort, Path resolvConf) {}
+
   LocalNode(Path dataRoot, String hostname, Engine engine, String apiHost, ActorSystem<?> apiSystem,
-      boolean kernelForwarding) {
-    this.kernelForwarding = kernelForwarding;
+      NetworkOptions options) {
+    this.options = options;
     this.swarmDir = dataRoot.resolve("swarm");
     this.certDir = swarmDir.resolve("certificates");
     this.hostname = hostname;
@@ -113,6 +121,7 @@ final class LocalNode implements NodeControl {
     refuseIfInSwarm();
     String host = advertiseHost(request.advertiseAddr());
     int listenPort = listenPort(request.listenAddr());
+    AddressPool pool = addressPool(request.defaultAddrPool(), request.subnetSize());
     String nodeId = Ids.newId();
     String clusterId = Ids.newId();
     SwarmCa ca = SwarmCa.create(certDir, clusterId);
@@ -124,8 +133,18 @@ final class LocalNode implements NodeControl {
         host + ":" + listenPort);
     write(s);
     prepareNetwork(host);
-    registerSelf(startManager(s, clusterId), s);
+    registerSelf(startManager(s, clusterId, pool), s);
+    LOG.info("swarm {}: virtual IPs and the containers' resolver from {}", clusterId, pool.vipSubnet());
     return nodeId;
+  }
+
+  /** The swarm's address pool, clear of everything the host uses; refused as Docker refuses a bad pool. */
+  private AddressPool addressPool(List<String> asked, int subnetSize) {
+    try {
+      return AddressPool.choose(asked, subnetSize, HostNetworks.inUse(engine, options.resolvConf()));
+    } catch (AddressPool.Refused e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
   }
 
   @Override
@@ -148,7 +167,7 @@ final class LocalNode implements NodeControl {
   private void start(NodeState s) {
     prepareNetwork(s.advertiseHost());
     if (s.manager()) {
-      registerSelf(startManager(s, Ids.newId()), s);
+      registerSelf(startManager(s, Ids.newId(), null), s);
     } else {
       startWorker(s);
     }
@@ -156,15 +175,16 @@ final class LocalNode implements NodeControl {
 
   /**
    * Starts the manager's runtime, creating the swarm object if the journal has none (a fresh init,
-   * or an init that a crash cut short after the node's state was written).
+   * or an init that a crash cut short after the node's state was written: pool null, the default).
    */
-  private SwarmRuntime startManager(NodeState s, String clusterId) {
+  private SwarmRuntime startManager(NodeState s, String clusterId, AddressPool pool) {
     SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT));
     try {
       if (!rt.view().swarm().exists()) {
         String ca = SwarmCa.load(certDir).certPem();
+        AddressPool addresses = pool != null ? pool : addressPool(List.of(), 0);
         SwarmEntity.Reply r = await(rt.entities().swarm(reply -> new SwarmEntity.Init(clusterId,
-            SwarmEntity.Settings.defaults(), ca, SwarmCa.joinToken(ca), SwarmCa.joinToken(ca),
+            SwarmEntity.Settings.defaults(), addresses, ca, SwarmCa.joinToken(ca), SwarmCa.joinToken(ca),
             Cause.loop("swarm init", "node " + s.nodeId()), reply)));
         LOG.info("swarm {} created", r.state().clusterId());
       }
@@ -219,22 +239,33 @@ final class LocalNode implements NodeControl {
 
   /**
    * The node's routing mesh (every ingress port of the swarm, on the node's advertise address, and the
-   * virtual IPs) and its DNS, on that address and on the engine bridge's gateway, where its containers
-   * reach it.
+   * virtual IPs) and its DNS, on that address and the DNS port, where load balancers ask it and where
+   * the swarm's resolver address leads its containers. Virtual IPs and the resolver address are nat
+   * rules of the kernel path: without one the node serves neither, and says so.
    */
   private Agent.Networking networking(SwarmRuntime rt, NodeState s) {
     NetworkBase base = networkBase(s.advertiseHost());
-    String gateway = base.gateway().join();
+    KernelPath kernel = base.kernelPath().join();
     ActorRef<Ingress.Command> ingress = rt.system().systemActorOf(
-        Ingress.create(s.advertiseHost(), base.kernelPath().join()), "ingress", Props.empty());
-    List<InetSocketAddress> dnsAddresses = new ArrayList<>();
-    dnsAddresses.add(new InetSocketAddress(s.advertiseHost(), DNS_PORT));
-    InetSocketAddress containerDns = gateway == null ? null : new InetSocketAddress(gateway, DNS_PORT);
-    if (containerDns != null) {
-      dnsAddresses.add(containerDns);
+        Ingress.create(s.advertiseHost(), kernel), "ingress", Props.empty());
+    InetSocketAddress dnsServer = new InetSocketAddress(s.advertiseHost(), options.dnsPort());
+    ActorRef<NodeDns.Command> dns = rt.system().systemActorOf(NodeDns.create(List.of(dnsServer),
+        options.resolvConf()), "dns", Props.empty());
+    boolean containerDns = kernel != null && (!dnsServer.getAddress().isLoopbackAddress()
+        || kernel.bridgeReachesLoopback());
+    List<String> now = new ArrayList<>();
+    if (kernel == null) {
+      now.add("swarmd: this node forwards the routing mesh in user space (no iptables, or --mesh-forwarding "
+          + "userspace): it serves no virtual IP (service names resolve to task addresses) and its containers "
+          + "get no swarm DNS (no service discovery inside tasks)");
+    } else if (!containerDns) {
+      now.add("swarmd: the engine's bridge cannot reach this node's DNS on " + dnsServer + " (a loopback address, "
+          + "and the bridge's route_localnet cannot be used): its containers get no swarm DNS (no service "
+          + "discovery inside tasks)");
     }
-    ActorRef<NodeDns.Command> dns = rt.system().systemActorOf(NodeDns.create(dnsAddresses), "dns", Props.empty());
-    return new Agent.Networking(ingress, dns, containerDns, VirtualIpRoute.install());
+    now.forEach(w -> LOG.warn("node {}: {}", s.nodeId(), w));
+    warnings = List.copyOf(now);
+    return new Agent.Networking(ingress, dns, dnsServer, kernel != null, containerDns);
   }
 
   /** The engine bridge's gateway (null if unknown) and the mesh's kernel path for addr (null if none). */
@@ -262,8 +293,8 @@ final class LocalNode implements NodeControl {
   /** The kernel path for the node's address, set up on first use; null when off or not possible here. */
   private KernelPath kernelPath(String addr, String gateway) {
     synchronized (kernelLock) {
-      if (!kernelForwarding) {
-        KernelPath.removeLeftovers(addr);
+      if (!options.kernelForwarding()) {
+        Leftovers.sweep();
         return null;
       }
       if (kernelPath != null && !kernelPath.nodeAddr().equals(addr)) {
@@ -279,9 +310,15 @@ final class LocalNode implements NodeControl {
 
   private String bridgeGateway() {
     try {
-      return engine.bridgeGateway();
+      String gateway = engine.bridgeGateway();
+      if (gateway == null) {
+        LOG.warn("the engine has no default bridge network: the mesh reaches local tasks through their published "
+            + "ports only");
+      }
+      return gateway;
     } catch (RuntimeException e) {
-      LOG.warn("the engine's bridge network is not known ({}); containers keep the engine's resolvers", e.toString());
+      LOG.warn("the engine's bridge network is not known ({}): the mesh reaches local tasks through their "
+          + "published ports only", e.toString());
       return null;
     }
   }
@@ -426,6 +463,11 @@ final class LocalNode implements NodeControl {
   @Override
   public boolean imagePresent(String image) {
     return engine.imagePresent(image);
+  }
+
+  @Override
+  public List<String> warnings() {
+    return state == null ? List.of() : warnings;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.swarmd.daemon;
 
 import dev.swarmd.api.ApiServer;
+import dev.swarmd.dns.ResolvConf;
 import dev.swarmd.engine.DockerEngine;
 import java.net.InetAddress;
 import java.net.URI;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The swarmd node daemon: the Docker API for swarm mode, beside a Docker engine. */
-@Command(name = "swarmd", mixinStandardHelpOptions = true, version = "swarmd 0.1.0", subcommands = Audit.class,
+@Command(name = "swarmd", mixinStandardHelpOptions = true, version = "swarmd 0.1.0", subcommands = {Audit.class, Cleanup.class},
     description = "Runs a Docker Swarm-mode node beside a Docker engine. Point the docker CLI at it with "
         + "DOCKER_HOST=tcp://127.0.0.1:2375.")
 public final class Swarmd implements Callable<Integer> {
@@ -48,6 +49,18 @@ public final class Swarmd implements Callable<Integer> {
           + "userspace (through the daemon, as PROXY protocol ports always are). Valid: ${COMPLETION-CANDIDATES}.")
   MeshForwarding meshForwarding = MeshForwarding.kernel;
 
+  @Option(names = "--dns-port", paramLabel = "PORT",
+      description = "Where the node's DNS answers load balancers and the host: this UDP and TCP port on the node's "
+          + "advertise address (default: ${DEFAULT-VALUE}). Containers reach the same DNS at the swarm's resolver "
+          + "address (the first of its address pool's subnet), port 53, through a nat rule: no port 53 is taken on "
+          + "the host.")
+  int dnsPort = 7953;
+
+  @Option(names = "--resolv-conf", paramLabel = "FILE",
+      description = "The host's resolvers: names outside the swarm go to them, and the swarm's address pool stays "
+          + "clear of them (default: ${DEFAULT-VALUE}).")
+  Path resolvConf = ResolvConf.HOST;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Swarmd()).execute(args));
   }
@@ -65,10 +78,17 @@ public final class Swarmd implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--engine must be unix:///path or tcp://host:port, got " + engine);
     }
+    if (dnsPort < 1 || dnsPort > 65535) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "invalid --dns-port: " + dnsPort);
+    }
+    if (!Files.isReadable(resolvConf)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--resolv-conf " + resolvConf
+          + ": not a readable file");
+    }
     Files.createDirectories(dataRoot);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "swarmd");
     LocalNode node = new LocalNode(dataRoot.toAbsolutePath(), hostname, new DockerEngine(engine), api.getHost(), system,
-        meshForwarding == MeshForwarding.kernel);
+        new LocalNode.NetworkOptions(meshForwarding == MeshForwarding.kernel, dnsPort, resolvConf));
     node.resume();
     ServerBinding binding = new ApiServer(system, node).bind(api.getHost(), api.getPort())
         .toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -9,7 +9,9 @@ import java.util.Optional;
 public interface NodeControl {
 
   /** What `swarm init` asked, validated. availability: active|pause|drain. */
-  record InitRequest(String listenAddr, String advertiseAddr, String availability, boolean forceNewCluster) {}
+  /** defaultAddrPool: empty for Docker's default; subnetSize: 0 for Docker's default. */
+  record InitRequest(String listenAddr, String advertiseAddr, String availability, boolean forceNewCluster,
+      List<String> defaultAddrPool, int subnetSize) {}
 
   /** What `swarm join` asked. availability: active|pause|drain. */
   record JoinRequest(String listenAddr, String advertiseAddr, List<String> remoteAddrs, String token,
@@ -43,6 +45,9 @@ public interface NodeControl {
   NodeDescription describe();
 
   boolean imagePresent(String image);
+
+  /** What keeps this node from serving part of the swarm's network; for `docker info`. */
+  List<String> warnings();
 
   /** The engine's own /info document. */
   String engineInfo();

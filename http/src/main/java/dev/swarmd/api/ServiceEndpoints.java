@@ -69,7 +69,7 @@ final class ServiceEndpoints {
         .filter(s -> f.labels("label", s.spec().labels()))
         .sorted(Comparator.comparing(ServiceEntity.State::createdAt))
         .forEach(s -> {
-          ObjectNode o = ServiceJson.render(s, false);
+          ObjectNode o = ServiceJson.render(s, rt.view().swarm().addressPool(), false);
           if (status) {
             o.set("ServiceStatus", serviceStatus(rt.view(), s, rt.view().tasksOf(s.id())));
           }
@@ -99,7 +99,7 @@ final class ServiceEndpoints {
   }
 
   static Reply inspect(SwarmRuntime rt, Call call, String ref) {
-    return Reply.ok(ServiceJson.render(find(rt, ref), call.flag("insertDefaults")));
+    return Reply.ok(ServiceJson.render(find(rt, ref), rt.view().swarm().addressPool(), call.flag("insertDefaults")));
   }
 
   static CompletionStage<Reply> update(SwarmRuntime rt, Call call, String ref) {

@@ -3,6 +3,7 @@ package dev.swarmd.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.endpoint.VirtualIps;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.scheduler.Constraint;
@@ -257,7 +258,7 @@ public final class ServiceJson {
 
   // ---- rendering ----
 
-  public static ObjectNode render(ServiceEntity.State s, boolean insertDefaults) {
+  public static ObjectNode render(ServiceEntity.State s, AddressPool pool, boolean insertDefaults) {
     ObjectNode o = Json.object();
     o.put("ID", s.id());
     o.putObject("Version").put("Index", s.version());
@@ -275,7 +276,7 @@ public final class ServiceJson {
     if (s.activeVirtualIp() != null) {
       ObjectNode vip = endpoint.putArray("VirtualIPs").addObject();
       vip.put("NetworkID", VirtualIps.NETWORK_ID);
-      vip.put("Addr", s.activeVirtualIp() + "/" + VirtualIps.PREFIX_LENGTH);
+      vip.put("Addr", s.activeVirtualIp() + "/" + pool.subnet().prefixLength());
     }
     if (s.updateStatus() != null) {
       ObjectNode u = o.putObject("UpdateStatus");

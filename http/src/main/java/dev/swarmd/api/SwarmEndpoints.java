@@ -33,6 +33,11 @@ final class SwarmEndpoints {
       throw ApiException.badRequest("invalid Availability: " + availability);
     }
     Boolean force = r.bool("ForceNewCluster");
+    List<String> pools = r.strings("DefaultAddrPool");
+    Long subnetSize = r.integer("SubnetSize", true);
+    if (subnetSize != null && subnetSize > Integer.MAX_VALUE) {
+      throw ApiException.badRequest("subnet size is out of range: " + subnetSize);
+    }
     Json.Reader spec = r.object("Spec");
     if (spec.present() && spec.string("Name") != null && !spec.string("Name").isEmpty()
         && !spec.string("Name").equals("default")) {
@@ -42,7 +47,8 @@ final class SwarmEndpoints {
       throw ApiException.unavailable(ALREADY_IN_SWARM);
     }
     String id = node.init(new NodeControl.InitRequest(listen, advertise,
-        availability == null || availability.isEmpty() ? "active" : availability, Boolean.TRUE.equals(force)));
+        availability == null || availability.isEmpty() ? "active" : availability, Boolean.TRUE.equals(force),
+        pools == null ? List.of() : pools, subnetSize == null ? 0 : subnetSize.intValue()));
     LOG.info("swarm initialized by {}: node {} is its manager", call.client(), id);
     return Reply.ok(TextNode.valueOf(id));
   }

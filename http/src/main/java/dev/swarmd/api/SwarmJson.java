@@ -31,8 +31,8 @@ final class SwarmJson {
     spec.putObject("EncryptionConfig").put("AutoLockManagers", false);
     o.set("TLSInfo", Json.MAPPER.valueToTree(SwarmCa.tlsInfo(s.caCertPem())));
     o.put("RootRotationInProgress", false);
-    o.putArray("DefaultAddrPool").add("10.0.0.0/8");
-    o.put("SubnetSize", 24);
+    s.addressPool().pools().forEach(o.putArray("DefaultAddrPool")::add);
+    o.put("SubnetSize", s.addressPool().subnetSize());
     o.put("DataPathPort", set.dataPathPort());
     if (withTokens) {
       ObjectNode tokens = o.putObject("JoinTokens");

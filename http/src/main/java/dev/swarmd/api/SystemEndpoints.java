@@ -50,6 +50,14 @@ final class SystemEndpoints {
     ObjectNode o = engine.isObject() ? (ObjectNode) engine : Json.object();
     o.put("Name", node.describe().hostname());
     o.set("Swarm", swarm(node));
+    if (!node.warnings().isEmpty()) {
+      JsonNode engineWarnings = o.get("Warnings");
+      ArrayNode warnings = o.putArray("Warnings");
+      if (engineWarnings != null && engineWarnings.isArray()) {
+        warnings.addAll((ArrayNode) engineWarnings);
+      }
+      node.warnings().forEach(warnings::add);
+    }
     return Reply.ok(o);
   }
 

@@ -117,7 +117,7 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
     List<IngressRoute> routes = agents.isEmpty() ? List.of() : local.routes();
     List<ServiceName> names = agents.isEmpty() ? List.of() : local.names();
     for (Map.Entry<String, ActorRef<Assignments>> e : agents.entrySet()) {
-      Assignments now = new Assignments(local.assignments(e.getKey()), routes, names);
+      Assignments now = new Assignments(local.assignments(e.getKey()), routes, names, local.resolver());
       if (!now.equals(sent.get(e.getKey()))) {
         e.getValue().tell(now);
         sent.put(e.getKey(), now);

@@ -10,6 +10,7 @@ import dev.swarmd.protocol.StatusReport;
 import dev.swarmd.protocol.TaskAssignment;
 import dev.swarmd.protocol.TaskState;
 import dev.swarmd.store.Entities;
+import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
 import java.time.Instant;
@@ -77,6 +78,12 @@ public final class ManagerDispatcher implements Dispatcher {
   @Override
   public List<ServiceName> names() {
     return Names.of(view.services(), view.tasks(), view.nodes());
+  }
+
+  @Override
+  public String resolver() {
+    SwarmEntity.State swarm = view.swarm();
+    return swarm.exists() ? swarm.addressPool().resolver() : null;
   }
 
   @Override

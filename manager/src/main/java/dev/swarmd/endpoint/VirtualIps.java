@@ -1,20 +1,19 @@
 package dev.swarmd.endpoint;
 
-import dev.swarmd.protocol.ServiceName;
+import dev.swarmd.protocol.Cidr;
 import java.util.Set;
 
 /**
- * The swarm's virtual IPs: one per vip-mode service, from 10.255.0.0/16, the lowest one free. Every
- * node routes the whole range to itself (a local route), and its ingress listens on each service's
- * address and target ports, so a container's connection to a service's name reaches one of its tasks.
+ * The swarm's virtual IPs: one per vip-mode service, the lowest one free in the swarm's subnet (see
+ * {@link AddressPool}), after its resolver's address. Each node serves them only as nat rules, so a
+ * container's connection to a service's name reaches one of its tasks and nothing else on the host
+ * changes.
  */
 public final class VirtualIps {
-  public static final String RANGE = ServiceName.VIRTUAL_IP_RANGE;
-  public static final int PREFIX_LENGTH = 16;
   /** The network the addresses are on, as Endpoint.VirtualIPs names it: swarmd's routing mesh, Docker's "ingress". */
   public static final String NETWORK_ID = "swarmdingress000000000000";
+  /** Network address, then the resolver. */
   private static final int FIRST = 2;
-  private static final int LAST = 0xFFFE;
 
   /** All taken: Docker's words when an address pool runs dry. */
   public static final class Exhausted extends RuntimeException {
@@ -25,9 +24,10 @@ public final class VirtualIps {
 
   private VirtualIps() {}
 
-  public static String allocate(Set<String> taken) {
-    for (int n = FIRST; n <= LAST; n++) {
-      String ip = "10.255." + (n >> 8) + "." + (n & 0xFF);
+  public static String allocate(Cidr subnet, Set<String> taken) {
+    // The broadcast address stays out, as in an ordinary subnet.
+    for (long n = FIRST; n < subnet.size() - 1; n++) {
+      String ip = subnet.host(n);
       if (!taken.contains(ip)) {
         return ip;
       }

@@ -1,5 +1,6 @@
 package dev.swarmd.swarm;
 
+import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.persistence.Journal;
 import dev.swarmd.protocol.CborSerializable;
 import dev.swarmd.protocol.Cause;
@@ -37,8 +38,8 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
 
   public sealed interface Command extends CborSerializable {}
 
-  public record Init(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
-      Cause cause, ActorRef<Reply> replyTo) implements Command {}
+  public record Init(String clusterId, Settings settings, AddressPool addressPool, String caCertPem,
+      String workerToken, String managerToken, Cause cause, ActorRef<Reply> replyTo) implements Command {}
 
   /**
    * `docker swarm update` and `docker swarm join-token --rotate`: new settings, and new tokens
@@ -53,11 +54,12 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
 
   public sealed interface Event extends CborSerializable, Sealable<Event> {}
 
-  public record Initialized(String clusterId, Settings settings, String caCertPem, String workerToken,
-      String managerToken, Stamp stamp) implements Event {
+  /** addressPool: null in the journals of swarms initialized before pools ({@link AddressPool#LEGACY}). */
+  public record Initialized(String clusterId, Settings settings, AddressPool addressPool, String caCertPem,
+      String workerToken, String managerToken, Stamp stamp) implements Event {
     @Override
     public Event withStamp(Stamp s) {
-      return new Initialized(clusterId, settings, caCertPem, workerToken, managerToken, s);
+      return new Initialized(clusterId, settings, addressPool, caCertPem, workerToken, managerToken, s);
     }
   }
 
@@ -68,10 +70,18 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
     }
   }
 
-  public record State(String clusterId, Settings settings, String caCertPem, String workerToken, String managerToken,
-      long version, Instant createdAt, Instant updatedAt) implements CborSerializable {
+  public record State(String clusterId, Settings settings, AddressPool addressPool, String caCertPem,
+      String workerToken, String managerToken, long version, Instant createdAt, Instant updatedAt)
+      implements CborSerializable {
+    public State {
+      // Journals and view snapshots from before pools carry none.
+      if (clusterId != null && addressPool == null) {
+        addressPool = AddressPool.LEGACY;
+      }
+    }
+
     public static State empty() {
-      return new State(null, null, null, null, null, 0, null, null);
+      return new State(null, null, null, null, null, null, 0, null, null);
     }
 
     public boolean exists() {
@@ -80,12 +90,12 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
 
     public State apply(Event event) {
       if (event instanceof Updated u) {
-        return new State(clusterId, u.settings(), caCertPem, u.workerToken(), u.managerToken(), u.stamp().index(),
-            createdAt, u.stamp().at());
+        return new State(clusterId, u.settings(), addressPool, caCertPem, u.workerToken(), u.managerToken(),
+            u.stamp().index(), createdAt, u.stamp().at());
       }
       Initialized i = (Initialized) event;
-      return new State(i.clusterId(), i.settings(), i.caCertPem(), i.workerToken(), i.managerToken(),
-          i.stamp().index(), i.stamp().at(), i.stamp().at());
+      return new State(i.clusterId(), i.settings(), i.addressPool(),
+          i.caCertPem(), i.workerToken(), i.managerToken(), i.stamp().index(), i.stamp().at(), i.stamp().at());
     }
   }
 
@@ -122,7 +132,7 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
       // Init is repeated after a crash between writing the node's state and the swarm's: keep the first.
       return Effect().reply(c.replyTo(), new Reply(s, null));
     }
-    Initialized e = new Initialized(c.clusterId(), c.settings(), c.caCertPem(), c.workerToken(), c.managerToken(),
+    Initialized e = new Initialized(c.clusterId(), c.settings(), c.addressPool(), c.caCertPem(), c.workerToken(), c.managerToken(),
         Stamp.of(c.cause()));
     return persist(e, c.replyTo());
   }

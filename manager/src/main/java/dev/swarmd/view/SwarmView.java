@@ -220,7 +220,7 @@ public final class SwarmView {
     }
     Set<String> taken = new HashSet<>(reservedVips.values());
     services.values().stream().map(ServiceEntity.State::virtualIp).filter(Objects::nonNull).forEach(taken::add);
-    String ip = VirtualIps.allocate(taken);
+    String ip = VirtualIps.allocate(swarm().addressPool().subnet(), taken);
     reservedVips.put(serviceId, ip);
     return ip;
   }

@@ -282,7 +282,7 @@ class AuditTrailTest {
     String pid = "Swarm|" + SwarmEntity.ID;
 
     assertEquals(List.of(told("swarm", "create", "cluster1", "name", "default")),
-        tell(pid, new SwarmEntity.Initialized("cluster1", settings, "pem", "wt", "mt", stamp())));
+        tell(pid, new SwarmEntity.Initialized("cluster1", settings, null, "pem", "wt", "mt", stamp())));
     assertEquals(List.of(told("swarm", "update", "cluster1", "name", "default")),
         tell(pid, new SwarmEntity.Updated(settings, "wt2", "mt", stamp())));
   }

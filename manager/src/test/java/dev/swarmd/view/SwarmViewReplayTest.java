@@ -10,6 +10,7 @@ import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskState;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.VersionClock;
+import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.testsupport.Fixtures;
@@ -99,7 +100,7 @@ class SwarmViewReplayTest {
         testKit.system(), TaskEntity.create("task2", clock, live));
 
     Recorder rec = new Recorder();
-    rec.swarm(swarm, r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), "PEM", "SWMTKN-w",
+    rec.swarm(swarm, r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), AddressPool.LEGACY, "PEM", "SWMTKN-w",
         "SWMTKN-m", CAUSE, r));
     rec.node("node1", node1, r -> new NodeEntity.Register(Fixtures.nodeSpec("manager", "active", Map.of()),
         Fixtures.description("h1"), "10.0.0.1", null, "ready", CAUSE, r));

@@ -25,6 +25,12 @@ public interface Dispatcher {
   /** The swarm's DNS table, the same for every node. */
   List<ServiceName> names();
 
+  /**
+   * The address the swarm's DNS answers containers on (the first of the swarm's subnet, the same for
+   * every node, which serves it as a nat rule); null until known.
+   */
+  String resolver();
+
   /** Calls back (on any thread) whenever assignments, routes or names may have changed. */
   void watch(Runnable onChange);
 

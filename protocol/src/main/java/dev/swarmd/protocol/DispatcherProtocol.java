@@ -21,8 +21,8 @@ public final class DispatcherProtocol {
   /** {@link Dispatcher#processEnded}, from a worker's agent; replyTo tells the manager where it comes from. */
   public record ProcessEnded(String nodeId, String taskId, ActorRef<Ack> replyTo) implements Command {}
 
-  public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes, List<ServiceName> names)
-      implements CborSerializable {}
+  public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes, List<ServiceName> names,
+      String resolver) implements CborSerializable {}
 
   public record Ack(boolean accepted) implements CborSerializable {}
 }

@@ -10,9 +10,6 @@ import java.util.Objects;
  */
 public record ServiceName(String name, String serviceId, String endpointMode, String virtualIp,
     List<String> taskAddresses) implements CborSerializable {
-  /** Where the swarm's virtual IPs come from; every node routes it to itself. */
-  public static final String VIRTUAL_IP_RANGE = "10.255.0.0/16";
-
   /** The same, without its virtual IP: the name then answers with its tasks' addresses. */
   public ServiceName withoutVirtualIp() {
     return new ServiceName(name, serviceId, endpointMode, null, taskAddresses);

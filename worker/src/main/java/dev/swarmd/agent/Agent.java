@@ -84,11 +84,15 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
 
   /**
    * The node's share of the swarm's network, which the agent keeps on the dispatcher's tables: its
-   * routing mesh, its DNS, the address where that DNS answers the node's containers (null when the
-   * engine has no bridge gateway to answer on), and whether the node serves virtual IPs.
+   * routing mesh, its DNS and where that listens, whether the node serves virtual IPs (as nat rules),
+   * and whether its containers reach its DNS at the swarm's resolver address (a nat rule too).
    */
   public record Networking(ActorRef<Ingress.Command> ingress, ActorRef<NodeDns.Command> dns,
-      InetSocketAddress containerDns, boolean virtualIps) {}
+      InetSocketAddress dnsServer, boolean virtualIps, boolean containerDns) {}
+
+  /** The name the resolver's rules go by in the mesh's logs. */
+  private static final String RESOLVER_ROUTE = "(swarm DNS)";
+  private static final int DNS_PORT = 53;
 
   /** nodeAddr: the node's advertise address, where task ports are published. */
   public static Behavior<Msg> create(Dispatcher dispatcher, Engine engine, String nodeId, String hostname,
@@ -166,14 +170,30 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
   private void syncRoutes() {
     Set<String> down = new HashSet<>(downHere);
     down.addAll(reportedDown);
-    List<IngressRoute> now = dispatcher.routes().stream()
+    List<IngressRoute> now = new ArrayList<>(dispatcher.routes().stream()
         .filter(r -> net.virtualIps() || r.bindAddress() == null)
         .map(r -> r.without(down))
-        .toList();
+        .toList());
+    now.addAll(resolverRoutes());
     if (!now.equals(routes)) {
-      routes = now;
+      routes = List.copyOf(now);
       net.ingress().tell(new Ingress.SetRoutes(now));
     }
+  }
+
+  /**
+   * The swarm's resolver address, port 53, to this node's DNS: how its containers reach the DNS
+   * without it taking a port on any address of the host.
+   */
+  private List<IngressRoute> resolverRoutes() {
+    String resolver = dispatcher.resolver();
+    if (!net.containerDns() || resolver == null) {
+      return List.of();
+    }
+    List<IngressRoute.Backend> dns = List.of(new IngressRoute.Backend("dns", net.dnsServer().getHostString(),
+        net.dnsServer().getPort()));
+    return List.of(new IngressRoute(resolver, DNS_PORT, "udp", RESOLVER_ROUTE, false, dns),
+        new IngressRoute(resolver, DNS_PORT, "tcp", RESOLVER_ROUTE, false, dns));
   }
 
   private Behavior<Msg> done(Done m) {
@@ -398,10 +418,11 @@ public final class Agent extends AbstractBehavior<Agent.Msg> {
       }
     }
 
-    /** The swarm's DNS for the container, when it answers where the container can reach it. */
+    /** The swarm's resolver for the container, once this node's DNS answers for the task's service. */
     private List<String> resolvers(TaskAssignment a) {
-      InetSocketAddress dns = net.containerDns();
-      return dns != null && DnsProbe.answersFor(dns, a.serviceName()) ? List.of(dns.getHostString()) : List.of();
+      String resolver = dispatcher.resolver();
+      return net.containerDns() && resolver != null && DnsProbe.answersFor(net.dnsServer(), a.serviceName())
+          ? List.of(resolver) : List.of();
     }
 
     /** The task's endpoint ports as bound on this node: the host port the engine chose, in publishedPort. */

@@ -32,6 +32,7 @@ public final class RemoteDispatcher implements Dispatcher {
   private volatile List<TaskAssignment> assignments = List.of();
   private volatile List<IngressRoute> routes = List.of();
   private volatile List<ServiceName> names = List.of();
+  private volatile String resolver;
   private volatile boolean synced;
   private volatile ActorRef<DispatcherProtocol.Command> dispatcher;
 
@@ -75,6 +76,7 @@ public final class RemoteDispatcher implements Dispatcher {
             assignments = g.assignments().tasks();
             routes = g.assignments().routes() == null ? List.of() : g.assignments().routes();
             names = g.assignments().names() == null ? List.of() : g.assignments().names();
+            resolver = g.assignments().resolver();
             synced = true;
             watchers.forEach(Runnable::run);
             return Behaviors.same();
@@ -96,6 +98,11 @@ public final class RemoteDispatcher implements Dispatcher {
   @Override
   public List<ServiceName> names() {
     return names;
+  }
+
+  @Override
+  public String resolver() {
+    return resolver;
   }
 
   @Override

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Objects;
@@ -82,11 +83,11 @@ public final class DnsServer implements Closeable {
    * The {@code nameserver}s of the host's /etc/resolv.conf, leaving out {@code self} (the address this
    * server binds). Empty, with a warning, if the file cannot be read.
    */
-  public static List<InetSocketAddress> hostResolvers(InetSocketAddress self) {
+  public static List<InetSocketAddress> hostResolvers(Path resolvConf, InetSocketAddress self) {
     try {
-      return ResolvConf.nameservers(ResolvConf.HOST, self);
+      return ResolvConf.nameservers(resolvConf, self);
     } catch (IOException e) {
-      LOG.warn("dns: cannot read {}: {}; no upstream resolvers", ResolvConf.HOST, e.toString());
+      LOG.warn("dns: cannot read {}: {}; no upstream resolvers", resolvConf, e.toString());
       return List.of();
     }
   }

@@ -3,6 +3,7 @@ package dev.swarmd.dns;
 import dev.swarmd.protocol.ServiceName;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,11 +18,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * The node's DNS: one server per address it answers on (the node's own address, for the host and
- * load balancers in front of the swarm; the engine bridge's gateway, for the node's containers), all
- * with the swarm's current table. An address that cannot be bound is tried again every few seconds:
- * several nodes on one machine share one bridge gateway, and whichever binds it answers for all, as
- * every node has the same table.
+ * The node's DNS: one server per address it answers on (the node's own address and a port of the
+ * swarm's own, for load balancers in front of the swarm; the node's containers reach the same server
+ * through the swarm's resolver address), all with the swarm's current table. Names outside the swarm
+ * go to the host's resolvers. An address that cannot be bound is tried again every few seconds.
  */
 public final class NodeDns extends AbstractBehavior<NodeDns.Command> {
   private static final Duration RETRY = Duration.ofSeconds(10);
@@ -37,18 +37,22 @@ public final class NodeDns extends AbstractBehavior<NodeDns.Command> {
 
   private record Retry() implements Command {}
 
+  private final Path resolvConf;
   private final Map<InetSocketAddress, DnsServer> servers = new LinkedHashMap<>();
   private final List<InetSocketAddress> unbound = new ArrayList<>();
   private final List<InetSocketAddress> warned = new ArrayList<>();
   private List<ServiceName> names = List.of();
   private DnsTable table = DnsTable.EMPTY;
 
-  public static Behavior<Command> create(List<InetSocketAddress> addresses) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new NodeDns(ctx, timers, addresses)));
+  /** resolvConf: the host's resolv.conf, whose nameservers answer names outside the swarm. */
+  public static Behavior<Command> create(List<InetSocketAddress> addresses, Path resolvConf) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new NodeDns(ctx, timers, addresses, resolvConf)));
   }
 
-  private NodeDns(ActorContext<Command> ctx, TimerScheduler<Command> timers, List<InetSocketAddress> addresses) {
+  private NodeDns(ActorContext<Command> ctx, TimerScheduler<Command> timers, List<InetSocketAddress> addresses,
+      Path resolvConf) {
     super(ctx);
+    this.resolvConf = resolvConf;
     unbound.addAll(addresses);
     bindUnbound();
     timers.startTimerWithFixedDelay(new Retry(), RETRY);
@@ -78,7 +82,7 @@ public final class NodeDns extends AbstractBehavior<NodeDns.Command> {
   private void bindUnbound() {
     unbound.removeIf(address -> {
       try {
-        DnsServer server = DnsServer.start(address, table, DnsServer.hostResolvers(address));
+        DnsServer server = DnsServer.start(address, table, DnsServer.hostResolvers(resolvConf, address));
         servers.put(address, server);
         return true;
       } catch (IOException e) {

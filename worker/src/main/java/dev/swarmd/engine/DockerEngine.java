@@ -21,16 +21,22 @@ import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
+import dev.swarmd.protocol.Cidr;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskAssignment;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +50,8 @@ import org.slf4j.LoggerFactory;
 public final class DockerEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(DockerEngine.class);
   private static final String API_VERSION = "1.41";
+  private static final String BRIDGE_NAME_OPTION = "com.docker.network.bridge.name";
+  private static final String DEFAULT_BRIDGE = "docker0";
 
   private final DockerHttpClient http;
   private final DockerClient docker;
@@ -80,18 +88,69 @@ public final class DockerEngine implements Engine {
 
   @Override
   public String bridgeGateway() {
+    Network bridge;
     try {
-      Network bridge = docker.inspectNetworkCmd().withNetworkId("bridge").exec();
-      if (bridge.getIpam() == null || bridge.getIpam().getConfig() == null) {
-        return null;
-      }
-      return bridge.getIpam().getConfig().stream()
-          .map(Network.Ipam.Config::getGateway)
-          .filter(g -> g != null && !g.isEmpty() && !g.contains(":"))
-          .findFirst().orElse(null);
+      bridge = docker.inspectNetworkCmd().withNetworkId("bridge").exec();
     } catch (NotFoundException e) {
       return null;
     }
+    String name = bridge.getOptions() == null ? null : bridge.getOptions().get(BRIDGE_NAME_OPTION);
+    return gatewayOf(ipv4Configs(bridge), interfaceAddress(name == null ? DEFAULT_BRIDGE : name));
+  }
+
+  /**
+   * A fresh dockerd's default bridge may report its subnet without a gateway: the address then
+   * comes from the interface, where the engine put it, or, with no interface to read, is the
+   * subnet's first host, which is what the engine assigns.
+   */
+  static String gatewayOf(List<Network.Ipam.Config> configs, String interfaceAddress) {
+    for (Network.Ipam.Config c : configs) {
+      if (c.getGateway() != null && !c.getGateway().isEmpty()) {
+        return c.getGateway();
+      }
+    }
+    for (Network.Ipam.Config c : configs) {
+      if (interfaceAddress != null && Cidr.parse(c.getSubnet()).contains(interfaceAddress)) {
+        return interfaceAddress;
+      }
+    }
+    return configs.isEmpty() ? null : Cidr.parse(configs.get(0).getSubnet()).host(1);
+  }
+
+  private static List<Network.Ipam.Config> ipv4Configs(Network n) {
+    if (n.getIpam() == null || n.getIpam().getConfig() == null) {
+      return List.of();
+    }
+    return n.getIpam().getConfig().stream()
+        .filter(c -> c.getSubnet() != null && !c.getSubnet().contains(":"))
+        .filter(c -> c.getGateway() == null || !c.getGateway().contains(":"))
+        .toList();
+  }
+
+  /** The interface's first IPv4 address, or null. */
+  private static String interfaceAddress(String name) {
+    try {
+      NetworkInterface nif = NetworkInterface.getByName(name);
+      if (nif == null) {
+        return null;
+      }
+      return nif.inetAddresses().filter(a -> a instanceof Inet4Address).map(InetAddress::getHostAddress)
+          .findFirst().orElse(null);
+    } catch (SocketException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public Map<String, List<String>> networkSubnets() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    for (Network n : docker.listNetworksCmd().exec()) {
+      List<String> subnets = ipv4Configs(n).stream().map(Network.Ipam.Config::getSubnet).toList();
+      if (!subnets.isEmpty()) {
+        out.put(n.getName(), subnets);
+      }
+    }
+    return out;
   }
 
   @Override

@@ -41,8 +41,15 @@ public interface Engine {
    */
   String create(TaskAssignment task, String nodeId, String hostname, String nodeAddr, List<String> dns);
 
-  /** The gateway address of the engine's default bridge, where its containers reach this host; null if none. */
+  /**
+   * The host's address on the engine's default bridge, where its containers reach this host: the
+   * IPAM gateway if the engine names one, else the bridge interface's address, else the subnet's
+   * first host (the engine's own choice). Null when the engine has no such bridge.
+   */
   String bridgeGateway();
+
+  /** The IPv4 subnets of every network the engine has, with the network's name, for the swarm's pool to avoid. */
+  Map<String, List<String>> networkSubnets();
 
   void start(String containerId);
 

@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class KernelPath implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KernelPath.class);
-  private static final String PREFIX = "SWARMD-";
+  private static final String PREFIX = Leftovers.PREFIX;
   private static final long COMMAND_TIMEOUT_SECONDS = 10;
+  private static final String[][] HOOKS = {{"PREROUTING", ""}, {"OUTPUT", ""}, {"POSTROUTING", "-POST"}};
+  /** The paths of this process that rely on a bridge's loopback guard (tests open several paths). */
+  private static final Map<String, Integer> GUARD_USERS = new HashMap<>();
   /** The kernel keeps a reset connection's entry ten seconds (nf_conntrack_tcp_timeout_close). */
   private static final List<Duration> SWEEPS_AFTER = List.of(Duration.ZERO, Duration.ofSeconds(2),
       Duration.ofSeconds(11));
@@ -57,6 +60,8 @@ public final class KernelPath implements AutoCloseable {
   private final String chain;
   private final String postChain;
   private final boolean containerAddresses;
+  /** The bridge whose loopback guard this path relies on; null when none. */
+  private final String guardedBridge;
   private final ExecutorService writer;
   /** Sweeps read the whole connection table, which takes a while under load: never in the way of a write. */
   private final ScheduledExecutorService sweeper;
@@ -69,8 +74,10 @@ public final class KernelPath implements AutoCloseable {
   private final List<AtomicBoolean> sweepQueued = SWEEPS_AFTER.stream().map(d -> new AtomicBoolean()).toList();
   private volatile Handle owner;
 
-  private KernelPath(String nodeAddr, String chain, String postChain, boolean containerAddresses) {
+  private KernelPath(String nodeAddr, String chain, String postChain, String guardedBridge) {
     this.nodeAddr = nodeAddr;
+    this.guardedBridge = guardedBridge;
+    boolean containerAddresses = guardedBridge != null;
     this.chain = chain;
     this.postChain = postChain;
     this.containerAddresses = containerAddresses;
@@ -95,41 +102,50 @@ public final class KernelPath implements AutoCloseable {
   }
 
   /**
-   * Sets up the node's chains, empty, and hooks them into the nat table; leftovers of an earlier run
-   * (a kill -9) are flushed. bridgeGateway: the engine bridge's gateway address (null if unknown),
-   * whose interface must route loopback-sourced packets for a local container to be a target.
+   * Removes what nodes that are gone left (see {@link Leftovers}), then sets up the node's chains,
+   * empty, hooked into the nat table by rules that name this process, in one commit. bridgeGateway:
+   * the engine bridge's gateway address (null if unknown), whose interface must route
+   * loopback-sourced packets for a local container, or this node's loopback address, to be a target.
    */
   public static Optional<KernelPath> open(String nodeAddr, String bridgeGateway) {
     if (!isIpv4(nodeAddr)) {
       LOG.info("mesh: {} is not an IPv4 address; the mesh forwards in user space", nodeAddr);
       return Optional.empty();
     }
+    Leftovers.sweep();
     String chain = PREFIX + nodeAddr;
     String postChain = chain + "-POST";
-    Result empty = run(List.of("iptables-restore", "-w", "5", "--noflush"),
-        new NatRules(chain, postChain, List.of()).script());
-    if (!empty.ok()) {
+    StringBuilder script = new StringBuilder(new NatRules(chain, postChain, List.of()).script());
+    script.setLength(script.length() - "COMMIT\n".length());
+    String owner = String.join(" ", quoted(Iptables.Owner.self(false).comment()));
+    for (String[] hook : HOOKS) {
+      script.append("-I ").append(hook[0]).append(" 1 ").append(owner).append(" -j ").append(chain).append(hook[1])
+          .append('\n');
+    }
+    Iptables.Result set = Iptables.run(List.of("iptables-restore", "-w", "5", "--noflush"), script.append("COMMIT\n").toString());
+    if (!set.ok()) {
       LOG.warn("mesh: no kernel forwarding on {} (iptables-restore: {}); the mesh forwards in user space", nodeAddr,
-          empty.output());
+          set.output());
       return Optional.empty();
     }
-    for (String[] hook : new String[][] {{"PREROUTING", chain}, {"OUTPUT", chain}, {"POSTROUTING", postChain}}) {
-      Result hooked = ensureRule("nat", hook[0], List.of("-j", hook[1]));
-      if (!hooked.ok()) {
-        LOG.warn("mesh: cannot hook {} into {} ({}); the mesh forwards in user space", hook[1], hook[0],
-            hooked.output());
-        removeChains(chain, postChain);
-        return Optional.empty();
-      }
-    }
-    boolean local = routeLocalnet(bridgeGateway);
+    String bridge = guardBridge(bridgeGateway);
     LOG.info("mesh: kernel forwarding on {} (chains {}, {}){}", nodeAddr, chain, postChain,
-        local ? "" : "; local tasks are reached through their published ports");
-    return Optional.of(new KernelPath(nodeAddr, chain, postChain, local));
+        bridge != null ? "" : "; local tasks are reached through their published ports");
+    return Optional.of(new KernelPath(nodeAddr, chain, postChain, bridge));
+  }
+
+  /** iptables-restore reads a quoted argument as one. */
+  private static List<String> quoted(List<String> args) {
+    return args.stream().map(a -> a.contains(" ") ? "\"" + a + "\"" : a).toList();
   }
 
   public String nodeAddr() {
     return nodeAddr;
+  }
+
+  /** Whether the engine's bridge may carry loopback addresses: containers then reach this node's loopback address. */
+  public boolean bridgeReachesLoopback() {
+    return containerAddresses;
   }
 
   /** Makes the given ingress the table's owner; earlier handles go stale and their calls do nothing. */
@@ -169,7 +185,7 @@ public final class KernelPath implements AutoCloseable {
     if (frontends == null) {
       return;
     }
-    Result r = run(List.of("iptables-restore", "-w", "5", "--noflush"),
+    Iptables.Result r = Iptables.run(List.of("iptables-restore", "-w", "5", "--noflush"),
         new NatRules(chain, postChain, frontends).script());
     if (r.ok()) {
       frontends.forEach(f -> served.add(key(f.address(), f.port(), f.protocol())));
@@ -189,16 +205,6 @@ public final class KernelPath implements AutoCloseable {
       LOG.debug("mesh: {} kernel frontends on {}", frontends.size(), nodeAddr);
     } else {
       LOG.warn("mesh: cannot write the kernel table of {} ({} frontends): {}", nodeAddr, frontends.size(), r.output());
-    }
-  }
-
-  /**
-   * Removes the chains an earlier run with kernel forwarding left for this address (killed, it could
-   * not remove them), which would otherwise still take the address's traffic.
-   */
-  public static void removeLeftovers(String nodeAddr) {
-    if (isIpv4(nodeAddr)) {
-      removeChains(PREFIX + nodeAddr, PREFIX + nodeAddr + "-POST");
     }
   }
 
@@ -247,7 +253,7 @@ public final class KernelPath implements AutoCloseable {
     return address + ":" + port + "/" + protocol;
   }
 
-  /** Unhooks and removes the node's chains: the daemon stops. */
+  /** Unhooks and removes the node's chains, and its loopback guard when no other path here relies on it: the daemon stops. */
   @Override
   public void close() {
     owner = null;
@@ -255,7 +261,7 @@ public final class KernelPath implements AutoCloseable {
       pending.set(null);
       // After the writes queued before this job, which schedule sweeps of their own.
       sweeper.shutdownNow();
-      removeChains(chain, postChain);
+      removeOwnRules();
       LOG.info("mesh: kernel forwarding on {} removed", nodeAddr);
     });
     writer.shutdown();
@@ -268,71 +274,86 @@ public final class KernelPath implements AutoCloseable {
     }
   }
 
-  private static void removeChains(String chain, String postChain) {
-    for (String[] hook : new String[][] {{"PREROUTING", chain}, {"OUTPUT", chain}, {"POSTROUTING", postChain}}) {
-      while (run(List.of("iptables", "-w", "5", "-t", "nat", "-D", hook[0], "-j", hook[1]), null).ok()) {
-        // a hook added twice (by hand, or by an older run) goes too
+  private void removeOwnRules() {
+    Iptables.Owner me = Iptables.Owner.self(false);
+    Set<String> mine = Set.of(chain, postChain);
+    Leftovers.Plan all = Leftovers.plan(Iptables.rules("nat"), List.of(), o -> o.sameProcess(me));
+    Leftovers.Plan own = new Leftovers.Plan(
+        all.natRules().stream().filter(r -> mine.contains(r.substring(r.lastIndexOf(' ') + 1))).toList(),
+        all.chains().stream().filter(mine::contains).toList(), List.of(), Set.of());
+    Leftovers.apply(own, "of node " + nodeAddr);
+    if (guardedBridge != null) {
+      synchronized (GUARD_USERS) {
+        if (GUARD_USERS.merge(guardedBridge, -1, Integer::sum) > 0) {
+          return;
+        }
+        GUARD_USERS.remove(guardedBridge);
+        Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"), o -> o.sameProcess(me));
+        Leftovers.apply(new Leftovers.Plan(List.of(), List.of(),
+            guards.filterRules().stream().filter(r -> r.startsWith("-A INPUT -i " + guardedBridge + " ")).toList(),
+            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()), "of this node's bridge");
       }
     }
-    for (String c : List.of(chain, postChain)) {
-      run(List.of("iptables", "-w", "5", "-t", "nat", "-F", c), null);
-      run(List.of("iptables", "-w", "5", "-t", "nat", "-X", c), null);
-    }
-  }
-
-  /** Adds the rule at the head of the chain unless it is there already. */
-  private static Result ensureRule(String table, String hook, List<String> rule) {
-    List<String> check = new ArrayList<>(List.of("iptables", "-w", "5", "-t", table, "-C", hook));
-    check.addAll(rule);
-    if (run(check, null).ok()) {
-      return new Result(0, "");
-    }
-    List<String> insert = new ArrayList<>(List.of("iptables", "-w", "5", "-t", table, "-I", hook, "1"));
-    insert.addAll(rule);
-    return run(insert, null);
   }
 
   /**
-   * A connection from a loopback client DNATed to a container leaves through the engine's bridge with
-   * its loopback source until it is masqueraded, which the kernel allows only where route_localnet is
-   * on (Docker turns it on for the same reason without its userland proxy). That would also let the
-   * bridge's side deliver packets to 127.0.0.0/8 on the host; the INPUT rule drops those unless they
-   * belong to a connection the host made or DNATed, as Kubernetes does since CVE-2020-8558. Both stay
-   * when the daemon stops: other nodes on the machine may rely on them, and they change nothing alone.
+   * A connection from a loopback client DNATed to a container, or a container's DNATed to this node's
+   * loopback address (its DNS), crosses the engine's bridge with a loopback address until it is
+   * masqueraded or answered, which the kernel allows only where route_localnet is on (Docker turns it on
+   * for the same reason without its userland proxy). That would also let the bridge's side deliver
+   * packets to 127.0.0.0/8 on the host; the INPUT rule drops those unless they belong to a connection the
+   * host made or DNATed, as Kubernetes does since CVE-2020-8558. Both go with the last node that relies on
+   * them: the rule names its process, and says whether route_localnet was off before swarmd.
+   * Returns the bridge, or null when its loopback cannot be used.
    */
-  private static boolean routeLocalnet(String bridgeGateway) {
+  private static String guardBridge(String bridgeGateway) {
     if (bridgeGateway == null) {
-      return false;
+      return null;
     }
     String bridge;
     try {
       NetworkInterface nif = NetworkInterface.getByInetAddress(InetAddress.getByName(bridgeGateway));
       if (nif == null) {
         LOG.info("mesh: no interface holds the engine's gateway {}", bridgeGateway);
-        return false;
+        return null;
       }
       bridge = nif.getName();
     } catch (IOException e) {
       LOG.info("mesh: cannot find the interface of the engine's gateway {}: {}", bridgeGateway, e.toString());
-      return false;
+      return null;
     }
-    Result guard = ensureRule("filter", "INPUT", List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
-        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"));
-    if (!guard.ok()) {
-      LOG.info("mesh: cannot guard loopback on {} ({}); local tasks are reached through their published ports",
-          bridge, guard.output());
-      return false;
-    }
-    Path knob = Path.of("/proc/sys/net/ipv4/conf", bridge, "route_localnet");
-    try {
-      if (!readProc(knob).trim().equals("1")) {
-        Files.writeString(knob, "1");
+    synchronized (GUARD_USERS) {
+      if (GUARD_USERS.containsKey(bridge)) {
+        GUARD_USERS.merge(bridge, 1, Integer::sum);
+        return bridge;
       }
-      return true;
-    } catch (IOException e) {
-      LOG.info("mesh: cannot turn on {} ({}); local tasks are reached through their published ports", knob,
-          e.toString());
-      return false;
+      Path knob = Path.of("/proc/sys/net/ipv4/conf", bridge, "route_localnet");
+      try {
+        boolean off = !readProc(knob).trim().equals("1");
+        // Off before swarmd, or turned on by a node whose guard says so: this one turns it off when it goes.
+        boolean localnet = off || Iptables.rules("filter").stream()
+            .filter(r -> r.startsWith("-A INPUT -i " + bridge + " "))
+            .anyMatch(r -> Iptables.Owner.of(r).map(Iptables.Owner::localnet).orElse(false));
+        List<String> rule = new ArrayList<>(List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
+            "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT"));
+        rule.addAll(Iptables.Owner.self(localnet).comment());
+        rule.addAll(List.of("-j", "DROP"));
+        Iptables.Result guard = Iptables.ensureRule("filter", "INPUT", rule);
+        if (!guard.ok()) {
+          LOG.info("mesh: cannot guard loopback on {} ({}); local tasks are reached through their published ports",
+              bridge, guard.output());
+          return null;
+        }
+        if (off) {
+          Files.writeString(knob, "1");
+        }
+      } catch (IOException e) {
+        LOG.info("mesh: cannot turn on {} ({}); local tasks are reached through their published ports", knob,
+            e.toString());
+        return null;
+      }
+      GUARD_USERS.put(bridge, 1);
+      return bridge;
     }
   }
 
@@ -354,31 +375,4 @@ public final class KernelPath implements AutoCloseable {
     }
   }
 
-  private record Result(int exit, String output) {
-    boolean ok() {
-      return exit == 0;
-    }
-  }
-
-  private static Result run(List<String> command, String stdin) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      try (OutputStream in = p.getOutputStream()) {
-        if (stdin != null) {
-          in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-      }
-      boolean done = p.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      if (!done) {
-        p.destroyForcibly();
-        return new Result(-1, String.join(" ", command) + ": timed out");
-      }
-      return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
-    } catch (IOException e) {
-      return new Result(-1, e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(-1, "interrupted");
-    }
-  }
 }
