@@ -41,7 +41,7 @@ cleanup() {
   # shellcheck disable=SC2086
   [[ -z ${ids// /} ]] || swarmd_engine rm -f $ids >/dev/null
   rm -rf "$WORK"
-  swarmd_remove_mesh_rules "$MESH_ADDR"
+  swarmd_cleanup_host
   if [[ $CLIENT == netns ]]; then
     ip link del swb0 2>/dev/null
     ip netns del "$NS" 2>/dev/null

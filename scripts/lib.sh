@@ -85,20 +85,12 @@ swarmd_stop_dockerd_if_started() {
   return 0
 }
 
-# Remove the routing mesh's kernel rules (nat chains SWARMD-<address>) that nodes
-# killed with -9 leave behind: of one node address, or of all. Never fails.
-swarmd_remove_mesh_rules() {
-  local chain hook
-  command -v iptables >/dev/null || return 0
-  for chain in $(iptables -w 5 -t nat -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^SWARMD-/ {print $2}'); do
-    [[ -z ${1:-} || $chain == "SWARMD-$1" || $chain == "SWARMD-$1-POST" ]] || continue
-    for hook in PREROUTING OUTPUT POSTROUTING; do
-      while iptables -w 5 -t nat -D "$hook" -j "$chain" 2>/dev/null; do :; done
-    done
-    iptables -w 5 -t nat -F "$chain" 2>/dev/null || true
-    iptables -w 5 -t nat -X "$chain" 2>/dev/null || true
-  done
-  return 0
+# Remove what swarmd nodes that are gone (killed with -9, say) left on the host: their nat
+# chains and hooks, loopback guards and route_localnet (`swarmd cleanup`; rules of nodes
+# still running stay). Nothing to do before swarmd was ever built. Never fails.
+swarmd_cleanup_host() {
+  [[ -f $SWARMD_ROOT/daemon/target/swarmd.jar ]] || return 0
+  "$SWARMD_ROOT/bin/swarmd" cleanup >&2 || true
 }
 
 # Build swarmd-test/busybox from the host's static busybox (no registry here),

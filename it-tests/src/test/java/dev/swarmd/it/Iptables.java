@@ -1,6 +1,5 @@
 package dev.swarmd.it;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Cuts a test node's cluster port off with iptables (INPUT chain, DROP), and always puts things back.
@@ -36,19 +34,19 @@ public final class Iptables {
 
     /** Why iptables cannot be used here, or null if it can (a rule can be added to INPUT and deleted again). */
     public static String unavailableReason() {
-        Result list = run(List.of("iptables", "-w", "5", "-n", "-L", "INPUT"));
-        if (list.code != 0) {
-            return "`iptables -L INPUT` failed (exit " + list.code + "): " + list.output.trim();
+        Host.Result list = run(List.of("iptables", "-w", "5", "-n", "-L", "INPUT"));
+        if (list.code() != 0) {
+            return "`iptables -L INPUT` failed (exit " + list.code() + "): " + list.output().trim();
         }
         // a harmless probe rule on an address no test uses
         List<String> probe = List.of("INPUT", "-p", "tcp", "-d", "127.0.0.254", "--dport", "1", "-j", "DROP");
-        Result add = run(cmd("-I", probe));
-        if (add.code != 0) {
-            return "`iptables -I INPUT ...` failed (exit " + add.code + "): " + add.output.trim();
+        Host.Result add = run(cmd("-I", probe));
+        if (add.code() != 0) {
+            return "`iptables -I INPUT ...` failed (exit " + add.code() + "): " + add.output().trim();
         }
-        Result del = run(cmd("-D", probe));
-        if (del.code != 0) {
-            return "`iptables -D INPUT ...` of a probe rule failed (exit " + del.code + "): " + del.output.trim();
+        Host.Result del = run(cmd("-D", probe));
+        if (del.code() != 0) {
+            return "`iptables -D INPUT ...` of a probe rule failed (exit " + del.code() + "): " + del.output().trim();
         }
         return null;
     }
@@ -65,10 +63,10 @@ public final class Iptables {
     public static synchronized void isolate(String address) {
         requireTestAddress(address);
         for (List<String> rule : isolationRules(address)) {
-            Result r = run(cmd("-I", rule));
-            if (r.code != 0) {
+            Host.Result r = run(cmd("-I", rule));
+            if (r.code() != 0) {
                 healAll();
-                throw new IllegalStateException("iptables -I " + rule + " failed: " + r.output);
+                throw new IllegalStateException("iptables -I " + rule + " failed: " + r.output());
             }
             ADDED.add(rule);
         }
@@ -93,7 +91,7 @@ public final class Iptables {
     private static void deleteAll(List<String> rule) {
         // a rule inserted twice must be deleted twice; stop at the first "no such rule"
         for (int i = 0; i < 10; i++) {
-            if (run(cmd("-D", rule)).code != 0) {
+            if (run(cmd("-D", rule)).code() != 0) {
                 return;
             }
         }
@@ -111,33 +109,13 @@ public final class Iptables {
         return c;
     }
 
-    private record Result(int code, String output) {}
-
-    private static Result run(List<String> cmd) {
-        try {
-            Path out = Files.createTempFile(ItConfig.workDir(), "iptables-", ".txt");
-            try {
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-                if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    return log(cmd, new Result(-1, "timed out"));
-                }
-                return log(cmd, new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8)));
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        } catch (IOException e) {
-            return log(cmd, new Result(-1, e.toString()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return log(cmd, new Result(-1, "interrupted"));
-        }
+    private static Host.Result run(List<String> cmd) {
+        return log(cmd, Host.run(cmd));
     }
 
-    private static Result log(List<String> cmd, Result r) {
+    private static Host.Result log(List<String> cmd, Host.Result r) {
         try {
-            Files.writeString(LOG, Instant.now() + " " + String.join(" ", cmd) + " -> " + r.code + " " + r.output.trim()
+            Files.writeString(LOG, Instant.now() + " " + String.join(" ", cmd) + " -> " + r.code() + " " + r.output().trim()
                     + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException ignored) {
             // debugging aid only

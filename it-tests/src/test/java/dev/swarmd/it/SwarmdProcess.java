@@ -51,11 +51,19 @@ public final class SwarmdProcess implements AutoCloseable {
     private final String hostname;
     private final String engine;
     private final Path logFile;
+    /** Flags beyond the address, data root, hostname and engine. */
+    private final List<String> extraArgs;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private int starts;
 
     public SwarmdProcess(String address, Path dataRoot, String hostname, String engine, Path logFile) {
+        this(address, dataRoot, hostname, engine, logFile, List.of());
+    }
+
+    public SwarmdProcess(String address, Path dataRoot, String hostname, String engine, Path logFile,
+            List<String> extraArgs) {
+        this.extraArgs = List.copyOf(extraArgs);
         this.address = address;
         this.dataRoot = dataRoot;
         this.hostname = hostname;
@@ -65,6 +73,11 @@ public final class SwarmdProcess implements AutoCloseable {
 
     /** Starts a daemon on {@code address}:2375 with a fresh data root under target/it-work. */
     public static SwarmdProcess start(String address, String hostname) {
+        return start(address, hostname, List.of());
+    }
+
+    /** The same, with more flags. */
+    public static SwarmdProcess start(String address, String hostname, List<String> extraArgs) {
         Path dataRoot;
         try {
             dataRoot = Files.createTempDirectory(ItConfig.workDir(), "data-" + hostname + "-");
@@ -72,7 +85,7 @@ public final class SwarmdProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         SwarmdProcess p = new SwarmdProcess(address, dataRoot, hostname, ItConfig.engineHost(),
-                ItConfig.logDir().resolve("swarmd-" + hostname + ".log"));
+                ItConfig.logDir().resolve("swarmd-" + hostname + ".log"), extraArgs);
         p.start();
         return p;
     }
@@ -124,6 +137,7 @@ public final class SwarmdProcess implements AutoCloseable {
                 "--data-root", dataRoot.toString(),
                 "--hostname", hostname,
                 "--engine", engine));
+        cmd.addAll(extraArgs);
         starts++;
         appendLog("\n===== it-tests: start #" + starts + " at " + Instant.now() + ": " + String.join(" ", cmd) + "\n");
         ProcessBuilder pb = new ProcessBuilder(cmd)

@@ -55,6 +55,11 @@ public final class TestNode implements AutoCloseable {
      * previous aborted run left with that hostname).
      */
     public static TestNode start(String label, int n) {
+        return start(label, n, List.of());
+    }
+
+    /** The same, with more flags for the daemon. */
+    public static TestNode start(String label, int n, List<String> extraArgs) {
         Engine engine = Engine.connect();
         for (String image : List.of("swarmd-test/busybox:latest", "alpine:latest", "busybox:latest")) {
             assertTrue(engine.imageExists(image),
@@ -73,7 +78,7 @@ public final class TestNode implements AutoCloseable {
         String hostname = "it-" + label;
         engine.removeAllWithLabel(Engine.SWARMD_HOSTNAME, hostname);
         String address = "127.0.0." + n;
-        SwarmdProcess daemon = SwarmdProcess.start(address, hostname);
+        SwarmdProcess daemon = SwarmdProcess.start(address, hostname, extraArgs);
         return new TestNode(label, address, daemon, engine, hostname);
     }
 

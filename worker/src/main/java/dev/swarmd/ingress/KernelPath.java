@@ -281,7 +281,7 @@ public final class KernelPath implements AutoCloseable {
     Leftovers.Plan own = new Leftovers.Plan(
         all.natRules().stream().filter(r -> mine.contains(r.substring(r.lastIndexOf(' ') + 1))).toList(),
         all.chains().stream().filter(mine::contains).toList(), List.of(), Set.of());
-    Leftovers.apply(own, "of node " + nodeAddr);
+    Leftovers.apply(own, "the chains of node " + nodeAddr);
     if (guardedBridge != null) {
       synchronized (GUARD_USERS) {
         if (GUARD_USERS.merge(guardedBridge, -1, Integer::sum) > 0) {
@@ -290,8 +290,8 @@ public final class KernelPath implements AutoCloseable {
         GUARD_USERS.remove(guardedBridge);
         Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"), o -> o.sameProcess(me));
         Leftovers.apply(new Leftovers.Plan(List.of(), List.of(),
-            guards.filterRules().stream().filter(r -> r.startsWith("-A INPUT -i " + guardedBridge + " ")).toList(),
-            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()), "of this node's bridge");
+            guards.filterRules().stream().filter(r -> guardedBridge.equals(Leftovers.guardedBridge(r))).toList(),
+            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()), "the loopback guard of this node's bridge");
       }
     }
   }
@@ -332,7 +332,7 @@ public final class KernelPath implements AutoCloseable {
         boolean off = !readProc(knob).trim().equals("1");
         // Off before swarmd, or turned on by a node whose guard says so: this one turns it off when it goes.
         boolean localnet = off || Iptables.rules("filter").stream()
-            .filter(r -> r.startsWith("-A INPUT -i " + bridge + " "))
+            .filter(r -> bridge.equals(Leftovers.guardedBridge(r)))
             .anyMatch(r -> Iptables.Owner.of(r).map(Iptables.Owner::localnet).orElse(false));
         List<String> rule = new ArrayList<>(List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
             "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT"));

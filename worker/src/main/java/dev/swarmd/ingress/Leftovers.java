@@ -24,7 +24,7 @@ public final class Leftovers {
   static final String PREFIX = "SWARMD-";
   private static final Pattern HOOK = Pattern.compile("^-A (PREROUTING|OUTPUT|POSTROUTING) .*-j (" + PREFIX + "\\S+)$");
   private static final Pattern CHAIN = Pattern.compile("^-N (" + PREFIX + "\\S+)$");
-  private static final Pattern GUARD_BRIDGE = Pattern.compile("^-A INPUT -i (\\S+) .*--comment \"?swarmd pid=");
+  private static final Pattern GUARD = Pattern.compile("^-A INPUT .*-i (\\S+) .*--comment \"?swarmd pid=");
   /** The route of swarmd 0.1's virtual IPs, which shadowed any host address in that range. */
   static final String LEGACY_VIP_ROUTE = "local 10.255.0.0/16 dev lo scope host";
 
@@ -65,22 +65,28 @@ public final class Leftovers {
     Set<String> localnet = new HashSet<>();
     Set<String> guarded = new HashSet<>();
     for (String rule : filter) {
-      Matcher m = GUARD_BRIDGE.matcher(rule);
-      if (!m.find()) {
+      String bridge = guardedBridge(rule);
+      if (bridge == null) {
         continue;
       }
       Iptables.Owner owner = Iptables.Owner.of(rule).orElseThrow();
       if (gone.test(owner)) {
         filterRules.add(rule);
         if (owner.localnet()) {
-          localnet.add(m.group(1));
+          localnet.add(bridge);
         }
       } else {
-        guarded.add(m.group(1));
+        guarded.add(bridge);
       }
     }
     localnet.removeAll(guarded);
     return new Plan(natRules, chains, filterRules, localnet);
+  }
+
+  /** The bridge a loopback guard of swarmd's (as `iptables -S` prints it) is on; null for any other rule. */
+  static String guardedBridge(String rule) {
+    Matcher m = GUARD.matcher(rule);
+    return m.find() ? m.group(1) : null;
   }
 
   /** Finds and removes what nodes that are gone left; run as a node starts and by `swarmd cleanup`. */
@@ -89,7 +95,7 @@ public final class Leftovers {
     if (!Iptables.run(List.of("iptables", "-w", "5", "-t", "nat", "-S", "PREROUTING"), null).ok()) {
       return;
     }
-    apply(plan(Iptables.rules("nat"), Iptables.rules("filter"), o -> !o.alive()), "left by nodes that are gone");
+    apply(plan(Iptables.rules("nat"), Iptables.rules("filter"), o -> !o.alive()), "what nodes that are gone left");
   }
 
   /** Carries a plan out; what says whose rules they were, for the log. */
