@@ -10,6 +10,9 @@ SWARMD_DOCKERD_PIDFILE=${SWARMD_DOCKERD_PIDFILE:-$SWARMD_TMP/swarmd-dockerd.pid}
 SWARMD_DOCKERD_LOG=${SWARMD_DOCKERD_LOG:-$SWARMD_TMP/swarmd-dockerd.log}
 # Extra dockerd flags (word-split on purpose); empty for the normal engine.
 SWARMD_DOCKERD_ARGS=${SWARMD_DOCKERD_ARGS:-}
+# Environment for a dockerd started here: NAME=VALUE words (word-split on purpose),
+# e.g. DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1.
+SWARMD_DOCKERD_ENV=${SWARMD_DOCKERD_ENV:-}
 # The machine image ships a newer CLI in /usr/local/bin; docker.io brings /usr/bin/docker.
 if [[ -x /usr/local/bin/docker ]]; then SWARMD_DOCKER=/usr/local/bin/docker; else SWARMD_DOCKER=/usr/bin/docker; fi
 # Bump when the image recipe below changes, so build_test_images rebuilds.
@@ -43,13 +46,15 @@ swarmd_install_deps() {
 
 _swarmd_engine_up() { swarmd_engine version >/dev/null 2>&1; }
 
-# Start dockerd unless an engine already answers; remember that we started it.
+# Start dockerd (with SWARMD_DOCKERD_ENV and SWARMD_DOCKERD_ARGS) unless an engine
+# already answers; remember that we started it.
 swarmd_ensure_dockerd() {
   _swarmd_engine_up && return 0
   _swarmd_log "no Docker engine answers on $SWARMD_ENGINE_HOST; starting dockerd (log: $SWARMD_DOCKERD_LOG)"
   # setsid: its own session, so it outlives scripts/up and ignores the terminal.
+  # env execs dockerd in place, so $! stays dockerd's pid.
   # shellcheck disable=SC2086
-  setsid dockerd $SWARMD_DOCKERD_ARGS >"$SWARMD_DOCKERD_LOG" 2>&1 </dev/null &
+  setsid env $SWARMD_DOCKERD_ENV dockerd $SWARMD_DOCKERD_ARGS >"$SWARMD_DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! i
   echo "$pid" >"$SWARMD_DOCKERD_PIDFILE"
   # This shell started it: only this shell's traps stop it (the pidfile outlives us).
@@ -67,13 +72,29 @@ swarmd_ensure_dockerd() {
   return 1
 }
 
-# Stop dockerd only if swarmd_ensure_dockerd started it in this shell (a dockerd
-# that an earlier run left behind is not ours to stop). Never fails (used in traps).
+# swarmd_ensure_dockerd for a caller that stops a dockerd it started when done
+# (swarmd_stop_dockerd_if_started): such an engine is the caller's own, and
+# swarmd_build_test_images may take over the seed's image names on it.
+swarmd_ensure_throwaway_dockerd() {
+  swarmd_ensure_dockerd && _SWARMD_DOCKERD_THROWAWAY=1
+}
+
+# Whether the engine is a dockerd that swarmd_ensure_dockerd started in this shell
+# (a dockerd that an earlier run left behind is not ours).
+_swarmd_dockerd_started_here() {
+  [[ -n ${_SWARMD_DOCKERD_STARTED_HERE:-} && -f $SWARMD_DOCKERD_PIDFILE \
+    && $(cat "$SWARMD_DOCKERD_PIDFILE") == "$_SWARMD_DOCKERD_STARTED_HERE" ]]
+}
+
+# Whether the engine is a throwaway one started here: its images are the tests' own.
+_swarmd_engine_throwaway() {
+  [[ -n ${_SWARMD_DOCKERD_THROWAWAY:-} ]] && _swarmd_dockerd_started_here
+}
+
+# Stop dockerd only if swarmd_ensure_dockerd started it in this shell. Never fails (used in traps).
 swarmd_stop_dockerd_if_started() {
-  [[ -n ${_SWARMD_DOCKERD_STARTED_HERE:-} && -f $SWARMD_DOCKERD_PIDFILE ]] || return 0
-  local pid i
-  pid=$(cat "$SWARMD_DOCKERD_PIDFILE")
-  [[ $pid == "$_SWARMD_DOCKERD_STARTED_HERE" ]] || return 0
+  _swarmd_dockerd_started_here || return 0
+  local pid=$_SWARMD_DOCKERD_STARTED_HERE i
   # Guard against a recycled pid: only signal a process that is dockerd.
   if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
     _swarmd_log "stopping the dockerd we started (pid $pid)"
@@ -83,6 +104,26 @@ swarmd_stop_dockerd_if_started() {
   fi
   rm -f "$SWARMD_DOCKERD_PIDFILE"
   return 0
+}
+
+# The pid of the dockerd listening on the engine's unix socket; fails for another
+# kind of engine address, or without ss (iproute2).
+swarmd_dockerd_pid() {
+  local sock=${SWARMD_ENGINE_HOST#unix://} path pid
+  [[ $sock != "$SWARMD_ENGINE_HOST" ]] && command -v ss >/dev/null || return 1
+  sock=$(realpath -m "$sock")
+  while read -r path pid; do
+    [[ $(realpath -m "$path") == "$sock" ]] && { echo "$pid"; return 0; }
+  done < <(ss -xlpn | awk '/"dockerd",pid=/ { match($0, /"dockerd",pid=[0-9]+/); print $5, substr($0, RSTART + 14, RLENGTH - 14) }')
+  return 1
+}
+
+# swarmd_dockerd_has_env NAME=VALUE: whether the engine's dockerd runs with exactly
+# that variable; 2 when its process cannot be found.
+swarmd_dockerd_has_env() {
+  local pid
+  pid=$(swarmd_dockerd_pid) || return 2
+  tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF -- "$1"
 }
 
 # Remove the routing mesh's kernel rules (nat chains SWARMD-<address>) that nodes
