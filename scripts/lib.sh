@@ -146,7 +146,7 @@ swarmd_remove_mesh_rules() {
 # alias it to the plain image names the tests use where no such image exists,
 # and build the server-like images (redis, nginx, a broken one) from it.
 swarmd_build_test_images() {
-  local img=swarmd-test/busybox busybox=/bin/busybox stamp have t aliases
+  local img=swarmd-test/busybox busybox=/bin/busybox stamp have t label aliases
   aliases=(alpine:latest busybox:latest)
   stamp="$SWARMD_IMAGE_RECIPE-$(sha256sum "$busybox" | cut -c1-16)"
   have=$(swarmd_engine image inspect "$img" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null || true)
@@ -169,11 +169,13 @@ swarmd_build_test_images() {
     rm -rf "$root"
   fi
   for t in "${aliases[@]}"; do
-    # Re-point an alias only if it is missing or is one of ours (carries our label).
-    if ! have=$(swarmd_engine image inspect "$t" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null) \
-      || [[ -n $have && $have != "$stamp" ]]; then
-      swarmd_engine tag "$img:latest" "$t"
+    # Re-point an alias that is missing or one of ours (carries our label).
+    if have=$(swarmd_engine image inspect "$t" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null); then
+      [[ $have == "<no value>" ]] && have=
+      [[ $have != "$stamp" ]] || continue
+      [[ -n $have ]] || _swarmd_take_foreign "$t" || continue
     fi
+    swarmd_engine tag "$img:latest" "$t"
   done
 
   # Server-like images. Their main process is PID 1 in the container, where a
@@ -190,14 +192,15 @@ CMD [\"sh\", \"-c\", \"$forever\"]"
   _swarmd_build_derived redis:3.0.7 "FROM $img:latest
 LABEL dev.swarmd.test.image=redis dev.swarmd.test.version=3.0.7
 CMD [\"sh\", \"-c\", \"$forever\"]"
-  _swarmd_build_derived nginx:latest "$www
-LABEL dev.swarmd.test.image=nginx
+  # The web server under the seed's names, and under a name of ours for tests that
+  # need a web server but not the seed's commands.
+  for t in nginx:latest nginxdemos/hello:latest swarmd-test/web:latest; do
+    label=${t%:latest}
+    _swarmd_build_derived "$t" "$www
+LABEL dev.swarmd.test.image=${label#swarmd-test/}
 EXPOSE 80
 CMD [\"sh\", \"-c\", \"$httpd\"]"
-  _swarmd_build_derived nginxdemos/hello:latest "$www
-LABEL dev.swarmd.test.image=nginxdemos/hello
-EXPOSE 80
-CMD [\"sh\", \"-c\", \"$httpd\"]"
+  done
   # For failing updates: the task starts, then exits 1 after about a second.
   _swarmd_build_derived swarmd-test/broken:latest "FROM $img:latest
 LABEL dev.swarmd.test.image=broken
@@ -216,6 +219,12 @@ CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep \$HEALTHY_AFTER; touch /tmp/hea
 LABEL dev.swarmd.test.image=udp-echo
 COPY udp-echo /bin/udp-echo
 CMD [\"/bin/udp-echo\", \"80\"]" "$bin/udp-echo"
+  # The seed's dns-cache (a global service publishing UDP 53 in host mode): it
+  # answers each datagram on port 53 with its container's hostname.
+  _swarmd_build_derived dns-cache:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=dns-cache
+COPY udp-echo /bin/udp-echo
+CMD [\"/bin/udp-echo\", \"53\"]" "$bin/udp-echo"
   # A backend that speaks the PROXY protocol: the host's haproxy with the libraries it links.
   _swarmd_root_of /usr/sbin/haproxy "$bin/haproxy-root.tar"
   _swarmd_build_derived swarmd-test/haproxy:latest "FROM $img:latest
@@ -236,13 +245,27 @@ _swarmd_root_of() {
   rm -rf "$root"
 }
 
+# _swarmd_take_foreign NAME: whether an image under NAME that is not ours may be
+# replaced by ours: only on a throwaway engine, where the tests' expectations of
+# the seed's names (nginx, dns-cache, alpine, ...) must hold. Elsewhere it is the
+# user's image: left alone, and the tests that need ours there skip. The replaced
+# image stays, untagged.
+_swarmd_take_foreign() {
+  if _swarmd_engine_throwaway; then
+    _swarmd_log "$1 exists and is not one of ours: replaced by ours (a throwaway engine; the old image stays, untagged)"
+  else
+    _swarmd_log "$1 exists and is not one of ours: left alone"
+    return 1
+  fi
+}
+
 # _swarmd_build_derived NAME DOCKERFILE: build NAME from DOCKERFILE (FROM the local
 # swarmd-test/busybox; the build context holds index.html and the FILEs given)
 # unless NAME already is that build. The recipe label is a hash of the base image
 # ID, the Dockerfile and the FILEs, so any change to them rebuilds; the base's dev.swarmd.stamp label is inherited
 # (older copies of this file, which re-point only images whose stamp differs from
 # theirs, leave these alone). A NAME that exists without our stamp label is not
-# ours (a real image): it is left alone.
+# ours (a real image): see _swarmd_take_foreign.
 _swarmd_build_derived() {
   local name=$1 dockerfile=$2 base recipe info old have_stamp have_recipe ctx
   local files=("${@:3}")
@@ -255,10 +278,11 @@ _swarmd_build_derived() {
     # (a missing key prints as "<no value>"; no labels at all print nothing)
     [[ $have_stamp == "<no value>" ]] && have_stamp=
     if [[ -z $have_stamp ]]; then
-      _swarmd_log "$name exists and is not one of ours: left alone"
+      _swarmd_take_foreign "$name" || return 0
+      old= # not ours to remove
+    elif [[ $have_recipe == "$recipe" ]]; then
       return 0
     fi
-    [[ $have_recipe == "$recipe" ]] && return 0
   else
     old=
   fi
