@@ -10,6 +10,9 @@ SWARMD_DOCKERD_PIDFILE=${SWARMD_DOCKERD_PIDFILE:-$SWARMD_TMP/swarmd-dockerd.pid}
 SWARMD_DOCKERD_LOG=${SWARMD_DOCKERD_LOG:-$SWARMD_TMP/swarmd-dockerd.log}
 # Extra dockerd flags (word-split on purpose); empty for the normal engine.
 SWARMD_DOCKERD_ARGS=${SWARMD_DOCKERD_ARGS:-}
+# Environment for a dockerd started here: NAME=VALUE words (word-split on purpose),
+# e.g. DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1.
+SWARMD_DOCKERD_ENV=${SWARMD_DOCKERD_ENV:-}
 # The machine image ships a newer CLI in /usr/local/bin; docker.io brings /usr/bin/docker.
 if [[ -x /usr/local/bin/docker ]]; then SWARMD_DOCKER=/usr/local/bin/docker; else SWARMD_DOCKER=/usr/bin/docker; fi
 # Bump when the image recipe below changes, so build_test_images rebuilds.
@@ -43,13 +46,15 @@ swarmd_install_deps() {
 
 _swarmd_engine_up() { swarmd_engine version >/dev/null 2>&1; }
 
-# Start dockerd unless an engine already answers; remember that we started it.
+# Start dockerd (with SWARMD_DOCKERD_ENV and SWARMD_DOCKERD_ARGS) unless an engine
+# already answers; remember that we started it.
 swarmd_ensure_dockerd() {
   _swarmd_engine_up && return 0
   _swarmd_log "no Docker engine answers on $SWARMD_ENGINE_HOST; starting dockerd (log: $SWARMD_DOCKERD_LOG)"
   # setsid: its own session, so it outlives scripts/up and ignores the terminal.
+  # env execs dockerd in place, so $! stays dockerd's pid.
   # shellcheck disable=SC2086
-  setsid dockerd $SWARMD_DOCKERD_ARGS >"$SWARMD_DOCKERD_LOG" 2>&1 </dev/null &
+  setsid env $SWARMD_DOCKERD_ENV dockerd $SWARMD_DOCKERD_ARGS >"$SWARMD_DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! i
   echo "$pid" >"$SWARMD_DOCKERD_PIDFILE"
   # This shell started it: only this shell's traps stop it (the pidfile outlives us).
@@ -67,13 +72,29 @@ swarmd_ensure_dockerd() {
   return 1
 }
 
-# Stop dockerd only if swarmd_ensure_dockerd started it in this shell (a dockerd
-# that an earlier run left behind is not ours to stop). Never fails (used in traps).
+# swarmd_ensure_dockerd for a caller that stops a dockerd it started when done
+# (swarmd_stop_dockerd_if_started): such an engine is the caller's own, and
+# swarmd_build_test_images may take over the seed's image names on it.
+swarmd_ensure_throwaway_dockerd() {
+  swarmd_ensure_dockerd && _SWARMD_DOCKERD_THROWAWAY=1
+}
+
+# Whether the engine is a dockerd that swarmd_ensure_dockerd started in this shell
+# (a dockerd that an earlier run left behind is not ours).
+_swarmd_dockerd_started_here() {
+  [[ -n ${_SWARMD_DOCKERD_STARTED_HERE:-} && -f $SWARMD_DOCKERD_PIDFILE \
+    && $(cat "$SWARMD_DOCKERD_PIDFILE") == "$_SWARMD_DOCKERD_STARTED_HERE" ]]
+}
+
+# Whether the engine is a throwaway one started here: its images are the tests' own.
+_swarmd_engine_throwaway() {
+  [[ -n ${_SWARMD_DOCKERD_THROWAWAY:-} ]] && _swarmd_dockerd_started_here
+}
+
+# Stop dockerd only if swarmd_ensure_dockerd started it in this shell. Never fails (used in traps).
 swarmd_stop_dockerd_if_started() {
-  [[ -n ${_SWARMD_DOCKERD_STARTED_HERE:-} && -f $SWARMD_DOCKERD_PIDFILE ]] || return 0
-  local pid i
-  pid=$(cat "$SWARMD_DOCKERD_PIDFILE")
-  [[ $pid == "$_SWARMD_DOCKERD_STARTED_HERE" ]] || return 0
+  _swarmd_dockerd_started_here || return 0
+  local pid=$_SWARMD_DOCKERD_STARTED_HERE i
   # Guard against a recycled pid: only signal a process that is dockerd.
   if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
     _swarmd_log "stopping the dockerd we started (pid $pid)"
@@ -83,6 +104,26 @@ swarmd_stop_dockerd_if_started() {
   fi
   rm -f "$SWARMD_DOCKERD_PIDFILE"
   return 0
+}
+
+# The pid of the dockerd listening on the engine's unix socket; fails for another
+# kind of engine address, or without ss (iproute2).
+swarmd_dockerd_pid() {
+  local sock=${SWARMD_ENGINE_HOST#unix://} path pid
+  [[ $sock != "$SWARMD_ENGINE_HOST" ]] && command -v ss >/dev/null || return 1
+  sock=$(realpath -m "$sock")
+  while read -r path pid; do
+    [[ $(realpath -m "$path") == "$sock" ]] && { echo "$pid"; return 0; }
+  done < <(ss -xlpn | awk '/"dockerd",pid=/ { match($0, /"dockerd",pid=[0-9]+/); print $5, substr($0, RSTART + 14, RLENGTH - 14) }')
+  return 1
+}
+
+# swarmd_dockerd_has_env NAME=VALUE: whether the engine's dockerd runs with exactly
+# that variable; 2 when its process cannot be found.
+swarmd_dockerd_has_env() {
+  local pid
+  pid=$(swarmd_dockerd_pid) || return 2
+  tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF -- "$1"
 }
 
 # Remove what swarmd nodes that are gone (killed with -9, say) left on the host: their nat
@@ -97,7 +138,7 @@ swarmd_cleanup_host() {
 # alias it to the plain image names the tests use where no such image exists,
 # and build the server-like images (redis, nginx, a broken one) from it.
 swarmd_build_test_images() {
-  local img=swarmd-test/busybox busybox=/bin/busybox stamp have t aliases
+  local img=swarmd-test/busybox busybox=/bin/busybox stamp have t label aliases
   aliases=(alpine:latest busybox:latest)
   stamp="$SWARMD_IMAGE_RECIPE-$(sha256sum "$busybox" | cut -c1-16)"
   have=$(swarmd_engine image inspect "$img" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null || true)
@@ -120,11 +161,13 @@ swarmd_build_test_images() {
     rm -rf "$root"
   fi
   for t in "${aliases[@]}"; do
-    # Re-point an alias only if it is missing or is one of ours (carries our label).
-    if ! have=$(swarmd_engine image inspect "$t" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null) \
-      || [[ -n $have && $have != "$stamp" ]]; then
-      swarmd_engine tag "$img:latest" "$t"
+    # Re-point an alias that is missing or one of ours (carries our label).
+    if have=$(swarmd_engine image inspect "$t" --format '{{index .Config.Labels "dev.swarmd.stamp"}}' 2>/dev/null); then
+      [[ $have == "<no value>" ]] && have=
+      [[ $have != "$stamp" ]] || continue
+      [[ -n $have ]] || _swarmd_take_foreign "$t" || continue
     fi
+    swarmd_engine tag "$img:latest" "$t"
   done
 
   # Server-like images. Their main process is PID 1 in the container, where a
@@ -141,14 +184,15 @@ CMD [\"sh\", \"-c\", \"$forever\"]"
   _swarmd_build_derived redis:3.0.7 "FROM $img:latest
 LABEL dev.swarmd.test.image=redis dev.swarmd.test.version=3.0.7
 CMD [\"sh\", \"-c\", \"$forever\"]"
-  _swarmd_build_derived nginx:latest "$www
-LABEL dev.swarmd.test.image=nginx
+  # The web server under the seed's names, and under a name of ours for tests that
+  # need a web server but not the seed's commands.
+  for t in nginx:latest nginxdemos/hello:latest swarmd-test/web:latest; do
+    label=${t%:latest}
+    _swarmd_build_derived "$t" "$www
+LABEL dev.swarmd.test.image=${label#swarmd-test/}
 EXPOSE 80
 CMD [\"sh\", \"-c\", \"$httpd\"]"
-  _swarmd_build_derived nginxdemos/hello:latest "$www
-LABEL dev.swarmd.test.image=nginxdemos/hello
-EXPOSE 80
-CMD [\"sh\", \"-c\", \"$httpd\"]"
+  done
   # For failing updates: the task starts, then exits 1 after about a second.
   _swarmd_build_derived swarmd-test/broken:latest "FROM $img:latest
 LABEL dev.swarmd.test.image=broken
@@ -167,6 +211,12 @@ CMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep \$HEALTHY_AFTER; touch /tmp/hea
 LABEL dev.swarmd.test.image=udp-echo
 COPY udp-echo /bin/udp-echo
 CMD [\"/bin/udp-echo\", \"80\"]" "$bin/udp-echo"
+  # The seed's dns-cache (a global service publishing UDP 53 in host mode): it
+  # answers each datagram on port 53 with its container's hostname.
+  _swarmd_build_derived dns-cache:latest "FROM $img:latest
+LABEL dev.swarmd.test.image=dns-cache
+COPY udp-echo /bin/udp-echo
+CMD [\"/bin/udp-echo\", \"53\"]" "$bin/udp-echo"
   # A backend that speaks the PROXY protocol: the host's haproxy with the libraries it links.
   _swarmd_root_of /usr/sbin/haproxy "$bin/haproxy-root.tar"
   _swarmd_build_derived swarmd-test/haproxy:latest "FROM $img:latest
@@ -187,13 +237,27 @@ _swarmd_root_of() {
   rm -rf "$root"
 }
 
+# _swarmd_take_foreign NAME: whether an image under NAME that is not ours may be
+# replaced by ours: only on a throwaway engine, where the tests' expectations of
+# the seed's names (nginx, dns-cache, alpine, ...) must hold. Elsewhere it is the
+# user's image: left alone, and the tests that need ours there skip. The replaced
+# image stays, untagged.
+_swarmd_take_foreign() {
+  if _swarmd_engine_throwaway; then
+    _swarmd_log "$1 exists and is not one of ours: replaced by ours (a throwaway engine; the old image stays, untagged)"
+  else
+    _swarmd_log "$1 exists and is not one of ours: left alone"
+    return 1
+  fi
+}
+
 # _swarmd_build_derived NAME DOCKERFILE: build NAME from DOCKERFILE (FROM the local
 # swarmd-test/busybox; the build context holds index.html and the FILEs given)
 # unless NAME already is that build. The recipe label is a hash of the base image
 # ID, the Dockerfile and the FILEs, so any change to them rebuilds; the base's dev.swarmd.stamp label is inherited
 # (older copies of this file, which re-point only images whose stamp differs from
 # theirs, leave these alone). A NAME that exists without our stamp label is not
-# ours (a real image): it is left alone.
+# ours (a real image): see _swarmd_take_foreign.
 _swarmd_build_derived() {
   local name=$1 dockerfile=$2 base recipe info old have_stamp have_recipe ctx
   local files=("${@:3}")
@@ -206,10 +270,11 @@ _swarmd_build_derived() {
     # (a missing key prints as "<no value>"; no labels at all print nothing)
     [[ $have_stamp == "<no value>" ]] && have_stamp=
     if [[ -z $have_stamp ]]; then
-      _swarmd_log "$name exists and is not one of ours: left alone"
+      _swarmd_take_foreign "$name" || return 0
+      old= # not ours to remove
+    elif [[ $have_recipe == "$recipe" ]]; then
       return 0
     fi
-    [[ $have_recipe == "$recipe" ]] && return 0
   else
     old=
   fi

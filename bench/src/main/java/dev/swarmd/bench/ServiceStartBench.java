@@ -23,16 +23,20 @@ import java.util.concurrent.TimeUnit;
  * Issue 2 benchmark, one part per invocation (bench/run.sh drives all three).
  *
  * <pre>
- * service: time from `docker service create -d --replicas R --name b IMAGE sleep 3600` (the real
- *          CLI, against --swarm-host) until R containers of service b run on the engine, then from
- *          `docker service scale -d b=0` until none of them is left on the engine.
+ * service: time from `docker service create -d --no-resolve-image --replicas R --name b IMAGE sleep
+ *          3600` (the real CLI, against --swarm-host) until R containers of service b run on the
+ *          engine, then from `docker service scale -d b=0` until none of them is left on the engine.
  * floor:   R containers created and started straight through docker-java until all run, then all
  *          force-removed until none is left: what any orchestrator on this engine must pay.
  * </pre>
  *
+ * --no-resolve-image: the CLI would otherwise ask the registry for the image's digest first, which
+ * with no registry reachable is a failed look-up inside the timed window.
+ *
  * Containers are counted on the engine (--engine) by label, every 50 ms. Every wait is bounded by
- * --timeout. Per-run lines go to stderr; the last stdout line is {@code RESULT <part> <median
- * create s> <median remove s>}. Exit code 1 on any failure or timeout.
+ * --timeout. Each run prints one stdout line as it ends: {@code RUN <part> <create s> <remove s>},
+ * and for the service part also when the create was called and when the CLI returned, in epoch
+ * milliseconds (StartProfile's origin). Exit code 1 on any failure or timeout.
  */
 public final class ServiceStartBench {
   private static final String SERVICE_LABEL = "com.docker.swarm.service.name";
@@ -103,30 +107,29 @@ public final class ServiceStartBench {
         .responseTimeout(Duration.ofSeconds(60))
         .build();
     docker = DockerClientImpl.getInstance(cfg, http);
-    double[] up = new double[runs];
-    double[] down = new double[runs];
     try {
       for (int r = 0; r < runs; r++) {
-        double[] t = part.equals("service") ? serviceRun() : floorRun();
-        up[r] = t[0];
-        down[r] = t[1];
-        System.err.printf(Locale.ROOT, "%s run %d/%d: %d running after %.3f s, none left %.3f s after"
-            + " removal started%n", part, r + 1, runs, replicas, t[0], t[1]);
+        System.out.println("RUN " + part + " " + (part.equals("service") ? serviceRun() : floorRun()));
+        System.out.flush();
       }
     } finally {
       cleanUp();
       docker.close();
     }
-    System.out.printf(Locale.ROOT, "RESULT %s %.3f %.3f%n", part, median(up), median(down));
   }
 
-  /** One create/scale-to-0/rm cycle through the docker CLI; returns {create s, scale-to-0 s}. */
-  private double[] serviceRun() throws Exception {
+  /**
+   * One create/scale-to-0/rm cycle through the docker CLI: "create s, scale-to-0 s, create called
+   * (epoch ms), create returned (epoch ms)".
+   */
+  private String serviceRun() throws Exception {
     Map<String, String> label = Map.of(SERVICE_LABEL, service);
     awaitCount(label, 0, false, "leftover containers of service " + service + " to go");
+    long called = System.currentTimeMillis();
     long t0 = System.nanoTime();
-    cli("service", "create", "-d", "--replicas", Integer.toString(replicas), "--name", service,
-        image, "sleep", "3600");
+    cli("service", "create", "-d", "--no-resolve-image", "--replicas", Integer.toString(replicas),
+        "--name", service, image, "sleep", "3600");
+    long returned = called + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     awaitCount(label, replicas, true, replicas + " running containers of service " + service);
     double up = seconds(t0);
     long t1 = System.nanoTime();
@@ -134,11 +137,11 @@ public final class ServiceStartBench {
     awaitCount(label, 0, false, "containers of service " + service + " to go after scale 0");
     double down = seconds(t1);
     cli("service", "rm", service);
-    return new double[] {up, down};
+    return String.format(Locale.ROOT, "%.3f %.3f %d %d", up, down, called, returned);
   }
 
-  /** R plain containers through docker-java; returns {all running s, all removed s}. */
-  private double[] floorRun() throws Exception {
+  /** R plain containers through docker-java: "all running s, all removed s". */
+  private String floorRun() throws Exception {
     Map<String, String> label = Map.of(FLOOR_LABEL, "floor");
     awaitCount(label, 0, false, "leftover floor containers to go");
     ExecutorService pool = Executors.newFixedThreadPool(parallel);
@@ -164,7 +167,7 @@ public final class ServiceStartBench {
       }
       for (Future<?> f : removed) f.get(timeoutMs, TimeUnit.MILLISECONDS);
       awaitCount(label, 0, false, "floor containers to go");
-      return new double[] {up, seconds(t1)};
+      return String.format(Locale.ROOT, "%.3f %.3f", up, seconds(t1));
     } finally {
       pool.shutdownNow();
     }
@@ -230,12 +233,5 @@ public final class ServiceStartBench {
 
   private static double seconds(long since) {
     return (System.nanoTime() - since) / 1e9;
-  }
-
-  private static double median(double[] xs) {
-    double[] s = xs.clone();
-    Arrays.sort(s);
-    int m = s.length / 2;
-    return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
   }
 }

@@ -65,10 +65,7 @@ class DayInTheLifeTest {
         w1 = nodes.get(1);
         w2 = nodes.get(2);
         engine = Engine.connect();
-        for (String image : List.of(OLD, NEW, BROKEN)) {
-            assertTrue(engine.imageExists(image), "test image " + image
-                    + " is missing on the engine: run `. scripts/lib.sh; swarmd_build_test_images`");
-        }
+        TestImages.requireOurs(engine, OLD, NEW, BROKEN);
     }
 
     @AfterAll

@@ -62,17 +62,7 @@ class RollingUpdateTest {
     static void startDaemon() {
         Engine engine = Engine.connect();
         try {
-            for (String image : List.of(OLD, NEW, BROKEN)) {
-                assertTrue(engine.imageExists(image), "test image " + image
-                        + " is missing on the engine: run `. scripts/lib.sh; swarmd_build_test_images`");
-            }
-            for (String version : List.of("3.0.6", "3.0.7")) {
-                Map<String, String> labels = engine.client().inspectImageCmd("redis:" + version).exec().getConfig()
-                        .getLabels();
-                assertEquals(version, labels == null ? null : labels.get("dev.swarmd.test.version"),
-                        "redis:" + version + " is an old plain alias (CMD sh), not the server-like test image: rebuild it"
-                                + " with `. scripts/lib.sh; swarmd_build_test_images`");
-            }
+            TestImages.requireOurs(engine, OLD, NEW, BROKEN);
         } finally {
             engine.close();
         }
