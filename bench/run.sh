@@ -21,8 +21,7 @@
 # The parts run interleaved (docker, swarmd, floor, then again), so a drift of the machine spreads
 # over all parts instead of landing on one. Each swarm is made before each of its runs and unmade
 # after it: Docker's listens on 2377 on all addresses and on 7946, swarmd's on both on its advertise
-# address, 127.0.0.1 (besides its API on 127.0.0.1:23750 and its DNS on port 53 there and on the
-# engine bridge's gateway), so the two cannot be up together; and a swarm idle beside the one
+# address, 127.0.0.1 (besides its API on 127.0.0.1:23750 and its DNS on port 7953 there), so the two cannot be up together; and a swarm idle beside the one
 # measured would still take CPU. So every run starts on a fresh swarm: for swarmd a new process and
 # data root (a JVM that earlier runs did not warm up), for Docker a new swarm in the running dockerd.
 set -euo pipefail

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.github.dockerjava.api.model.Container;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -81,5 +85,34 @@ class MissingImageTest {
                 assertEquals(List.of(), node.docker("service", "ls", "-q").nonBlankLines()));
         Eventually.await("no container of bad left", () -> assertTrue(node.allContainers("bad").isEmpty(),
                 Engine.describe(node.allContainers("bad"))));
+    }
+
+    /**
+     * A service whose tasks can never start costs one task per slot per restart delay (5 s by default), as in
+     * swarmkit, whatever the failure: an image that is missing, a host port that is taken.
+     */
+    @Test
+    void tasksThatCanNeverStartAreRetriedOncePerRestartDelay() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(node.advertiseAddr(), 0));
+            Instant since = Instant.now();
+            node.docker("service", "create", "-d", "--name", "noimage", "--replicas", "2", "nosuchimage:latest").ok();
+            node.docker("service", "create", "-d", "--name", "portinuse", "--publish",
+                    "published=" + taken.getLocalPort() + ",target=80,mode=host", "swarmd-test/web").ok();
+            Eventually.settle(Duration.ofSeconds(30));
+            long seconds = Duration.between(since, Instant.now()).toSeconds();
+            node.docker("service", "rm", "noimage", "portinuse").ok();
+            List<String> creates = AuditTest.audit(node.daemon().dataRoot(), "--filter", "type=task").stream()
+                    .filter(l -> l.split("\t").length > 5 && l.split("\t")[3].equals("create"))
+                    .map(l -> l.split("\t")[5])
+                    .toList();
+            long most = seconds / 5 + 1;
+            for (String slot : List.of("noimage.1", "noimage.2", "portinuse.1")) {
+                long n = creates.stream().filter(slot::equals).count();
+                assertTrue(n >= 2, slot + " was retried: " + n + " tasks in " + seconds + " s");
+                assertTrue(n <= most, slot + ": " + n + " tasks in " + seconds + " s, at most " + most
+                        + " with a 5 s restart delay");
+            }
+        }
     }
 }
