@@ -25,6 +25,9 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,12 @@ public final class ApiServer {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   private static final Pattern VERSION = Pattern.compile("v\\d+\\.\\d+");
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * The largest request body read: 4 MiB, the most swarmkit's manager receives in one gRPC message, so a
+   * larger spec could never become a swarm object under Docker either; reading one only costs memory. Set on
+   * each request's entity, it overrides Pekko's max-content-length.
+   */
+  static final long MAX_BODY_BYTES = 4L << 20;
   static final String NO_SWARM = "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm "
       + "join\" to connect this node to swarm and try again.";
 
@@ -55,9 +64,9 @@ public final class ApiServer {
   }
 
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
-    return request.entity().toStrict(BODY_TIMEOUT.toMillis(), system)
-        .thenCompose(strict -> {
-          Call call = call(request, strict.getData().toArray());
+    return body(request)
+        .thenCompose(body -> {
+          Call call = call(request, body);
           try {
             return route(call);
           } catch (ApiException e) {
@@ -67,6 +76,35 @@ public final class ApiServer {
         .thenApply(this::respond)
         .exceptionally(this::fail)
         .thenApply(this::withHeaders);
+  }
+
+  /**
+   * The request's body, whole. A body the client got wrong is answered here, before any endpoint runs, so
+   * that it is a 4xx whatever the endpoint: too large 413, stalled 408, cut short or badly chunked 400.
+   */
+  private CompletionStage<byte[]> body(HttpRequest request) {
+    return request.entity().withSizeLimit(MAX_BODY_BYTES).getDataBytes()
+        .completionTimeout(BODY_TIMEOUT)
+        .runFold(ByteString.emptyByteString(), ByteString::concat, system)
+        .handle((data, e) -> {
+          if (e != null) {
+            throw unreadable(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+          }
+          return data.toArray();
+        });
+  }
+
+  private static RuntimeException unreadable(Throwable e) {
+    if (e instanceof EntityStreamSizeException) {
+      return new ApiException(413, "request body is larger than the limit of " + MAX_BODY_BYTES + " bytes");
+    }
+    if (e instanceof TimeoutException) {
+      return new ApiException(408, "request body not received within " + BODY_TIMEOUT.toSeconds() + "s");
+    }
+    if (e instanceof EntityStreamException) {
+      return ApiException.badRequest("unreadable request body: " + e.getMessage());
+    }
+    return new CompletionException(e);
   }
 
   private Call call(HttpRequest request, byte[] body) {

@@ -204,10 +204,12 @@ public final class Json {
     String kind = v.isTextual() ? "string" : v.isBoolean() ? "bool" : v.isArray() ? "array"
         : v.isObject() ? "object" : "number " + v.asText();
     int dot = path.indexOf('.');
-    String struct = dot < 0 ? path : path.substring(0, dot);
-    String field = dot < 0 ? path : path.substring(dot + 1);
-    return ApiException.badRequest("json: cannot unmarshal " + kind + " into Go struct field " + struct + "."
-        + field + " of type " + type);
+    if (dot < 0) {
+      // The body itself is of the wrong type, as a JSON array sent for a spec: Go names no field then.
+      return ApiException.badRequest("json: cannot unmarshal " + kind + " into Go value of type " + path);
+    }
+    return ApiException.badRequest("json: cannot unmarshal " + kind + " into Go struct field " + path.substring(0, dot)
+        + "." + path.substring(dot + 1) + " of type " + type);
   }
 
   private static String firstLine(String s) {

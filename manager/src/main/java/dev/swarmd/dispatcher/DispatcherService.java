@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -40,6 +41,7 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
 
   private final ManagerDispatcher local;
   private final SwarmView view;
+  private final TimerScheduler<DispatcherProtocol.Command> timers;
   private final Map<String, ActorRef<Assignments>> agents = new HashMap<>();
   private final Map<String, Assignments> sent = new HashMap<>();
 
@@ -48,12 +50,14 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
       ctx.getSystem().receptionist().tell(Receptionist.register(DispatcherProtocol.KEY, ctx.getSelf()));
       // A lost message must not leave a worker stale for long: everything is sent again every few seconds.
       timers.startTimerWithFixedDelay("resend", new Resend(), Duration.ofSeconds(5));
-      return new DispatcherService(ctx, local, view);
+      return new DispatcherService(ctx, timers, local, view);
     }));
   }
 
-  private DispatcherService(ActorContext<DispatcherProtocol.Command> ctx, ManagerDispatcher local, SwarmView view) {
+  private DispatcherService(ActorContext<DispatcherProtocol.Command> ctx,
+      TimerScheduler<DispatcherProtocol.Command> timers, ManagerDispatcher local, SwarmView view) {
     super(ctx);
+    this.timers = timers;
     this.local = local;
     this.view = view;
     var self = ctx.getSelf();
@@ -122,6 +126,10 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
         e.getValue().tell(now);
         sent.put(e.getKey(), now);
       }
+    }
+    // A restart withheld until its delay is over changes nothing in the view when it falls due: push then.
+    if (!agents.isEmpty()) {
+      local.untilNextHandover().ifPresent(d -> timers.startSingleTimer("handover", new Push(), d));
     }
     return this;
   }

@@ -13,16 +13,21 @@ import dev.swarmd.store.Entities;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The manager's dispatcher: hands each node the tasks assigned to it and turns the node's status
- * reports into task commands. The task entity refuses a report from a node the task is not on.
+ * The manager's dispatcher: hands each node the tasks assigned to it (a restart once its delay is over)
+ * and turns the node's status reports into task commands. The task entity refuses a report from a node
+ * the task is not on.
  */
 public final class ManagerDispatcher implements Dispatcher {
   private final SwarmView view;
@@ -33,20 +38,51 @@ public final class ManagerDispatcher implements Dispatcher {
    */
   private final Set<String> ended = ConcurrentHashMap.newKeySet();
   private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final Clock clock;
 
   public ManagerDispatcher(SwarmView view, Entities entities) {
-    this.view = view;
-    this.entities = entities;
+    this(view, entities, Clock.systemUTC());
   }
 
+  /** clock: what tells a restart's delay over. */
+  ManagerDispatcher(SwarmView view, Entities entities, Clock clock) {
+    this.view = view;
+    this.entities = entities;
+    this.clock = clock;
+  }
+
+  /** The node's tasks, but for a restart whose delay is not over yet (see {@link #withheld}). */
   @Override
   public List<TaskAssignment> assignments(String nodeId) {
+    Instant now = clock.instant();
     return view.tasks().stream()
-        .filter(t -> nodeId.equals(t.nodeId()))
+        .filter(t -> nodeId.equals(t.nodeId()) && !withheld(t, now))
         .map(t -> new TaskAssignment(t.id(), t.definition().serviceId(), t.definition().serviceName(),
             t.definition().slot(), t.nodeId(), t.definition().spec(), t.desired(), t.state(),
             t.status().containerId(), t.definition().endpointPorts()))
         .toList();
+  }
+
+  /** How long until the first withheld task is due to its node, if any task is withheld. */
+  public Optional<Duration> untilNextHandover() {
+    Instant now = clock.instant();
+    return view.tasks().stream()
+        .filter(t -> t.nodeId() != null && withheld(t, now))
+        .map(t -> Duration.between(now, t.definition().notBefore()))
+        .min(Comparator.naturalOrder());
+  }
+
+  /**
+   * A restart is not handed to its node before its notBefore (the restart delay), whatever ended the task
+   * it replaces. The scheduler does not place a replicated one before then, but a global one is created
+   * on its node, and its agent would start it at once: a task that never starts would be replaced as fast
+   * as its node fails it. Only a task wanted running that its node has not taken up yet is withheld, so
+   * that one told to stop is still heard of, and a clock going back never takes a started one away.
+   */
+  private static boolean withheld(TaskEntity.State t, Instant now) {
+    Instant notBefore = t.definition().notBefore();
+    return notBefore != null && notBefore.isAfter(now) && t.desired() == TaskState.RUNNING
+        && t.state() == TaskState.ASSIGNED;
   }
 
   @Override

@@ -49,7 +49,8 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
   public record Reply(State state, Failure failure) implements CborSerializable {}
 
   /**
-   * What a task is created with. nodeId is set up front for global tasks. notBefore: restart delay.
+   * What a task is created with. nodeId is set up front for global tasks. notBefore: the restart delay, before
+   * which no node is handed the task (the scheduler does not place it, the dispatcher does not hand it over).
    * ports: the service's endpoint ports then (a change of them replaces the task, as in swarmkit).
    */
   public record Definition(

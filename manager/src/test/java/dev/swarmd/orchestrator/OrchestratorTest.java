@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.protocol.TaskState;
+import dev.swarmd.scheduler.Scheduler;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.task.TaskEntity;
 import dev.swarmd.testsupport.Fixtures;
@@ -314,6 +315,21 @@ class OrchestratorTest {
       return task(id, s).slot(1).on("n1").at(at).desired(TaskState.SHUTDOWN).state(state).build();
     }
 
+    /** Rejected on n1 at failedAt, its image not to be had: no container was ever made. */
+    private TaskEntity.State rejected(String id, ServiceEntity.State s, int slot) {
+      return task(id, s).slot(slot).on("n1").at(failedAt).state(TaskState.REJECTED).err("No such image: nosuch:1")
+          .build();
+    }
+
+    /** The round shuts the task down and creates its replacement (as summary() says), to start at notBefore. */
+    private Orchestrator.CreateTask assertReplaced(List<Orchestrator.Action> actions, String taskId, String create,
+        Instant notBefore) {
+      assertEquals(Set.of("shutdown " + taskId, create), summary(actions));
+      Orchestrator.CreateTask replacement = creates(actions).get(0);
+      assertEquals(notBefore, replacement.definition().notBefore());
+      return replacement;
+    }
+
     @Test
     void aFailedTaskIsShutDownAndReplacedAfterTheDefaultDelay() {
       ServiceEntity.State web = webWith(1, null);
@@ -420,6 +436,95 @@ class OrchestratorTest {
 
       assertEquals(Set.of("create slot 1"), summary(reconcile(List.of(updated), List.of(N1),
           List.of(ended("t1", once, TaskState.COMPLETE, failedAt)))));
+    }
+
+    /**
+     * The node could not get the task's image: it rejected the task before any container existed. The task is
+     * replaced in its slot like any that failed, to start no earlier than the restart delay after the rejection.
+     */
+    @Test
+    void aTaskRejectedForAMissingImageIsReplacedNoEarlierThanTheDelay() {
+      ServiceEntity.State web = webWith(1, null);
+
+      List<Orchestrator.Action> actions = reconcile(List.of(web), List.of(N1), List.of(rejected("t1", web, 1)));
+
+      Orchestrator.CreateTask replacement = assertReplaced(actions, "t1", "create slot 1", failedAt.plusSeconds(5));
+      assertEquals("restart policy: task t1 rejected", replacement.reason());
+    }
+
+    /** Its container was created but could not start, its host port taken: the policy's delay applies alike. */
+    @Test
+    void aTaskFailedAtStartIsReplacedNoEarlierThanThePolicysDelay() {
+      ServiceEntity.State web = webWith(1, new ServiceSpec.RestartPolicy("any", Duration.ofSeconds(10).toNanos(),
+          null, null));
+      TaskEntity.State failed = task("t1", web).slot(1).on("n1").at(failedAt).state(TaskState.FAILED)
+          .err("starting container failed: Bind for 0.0.0.0:8080 failed: port is already allocated").build();
+
+      List<Orchestrator.Action> actions = reconcile(List.of(web), List.of(N1), List.of(failed));
+
+      assertReplaced(actions, "t1", "create slot 1", failedAt.plusSeconds(10));
+    }
+
+    /**
+     * A slot whose task never starts costs one task per delay: while the replacement waits, the slot has its
+     * task and nothing more is made, and the scheduler places it only once the delay is over.
+     */
+    @Test
+    void aSlotThatNeverStartsCostsOneTaskPerDelay() {
+      ServiceEntity.State web = webWith(1, null);
+      Instant due = failedAt.plusSeconds(5);
+      List<TaskEntity.State> tasks = List.of(
+          ended("t1", web, TaskState.REJECTED, failedAt),
+          task("t2", web).slot(1).at(failedAt).state(TaskState.PENDING).notBefore(due).build());
+
+      for (Instant now = failedAt.plusSeconds(1); now.isBefore(due); now = now.plusSeconds(1)) {
+        assertEquals(List.of(), Orchestrator.reconcile(List.of(web), List.of(N1), tasks, HISTORY, now));
+        assertEquals(List.of(), Scheduler.schedule(tasks, List.of(N1), now), "not placed before " + due);
+      }
+      assertEquals(List.of(new Scheduler.Decision("t2", "n1", null)), Scheduler.schedule(tasks, List.of(N1), due));
+    }
+
+    /**
+     * A global task is replaced on its own node; the replacement is created there at once, so it carries its
+     * delay to the dispatcher, which hands it to the node no earlier (ManagerDispatcherTest).
+     */
+    @Test
+    void aGlobalTaskThatNeverStartedIsReplacedOnItsNodeNoEarlierThanTheDelay() {
+      ServiceEntity.State agent = service("svc-agent", Fixtures.global("agent", taskSpec("nosuch:1")), 20);
+
+      List<Orchestrator.Action> actions = reconcile(List.of(agent), List.of(N1), List.of(rejected("g1", agent, 0)));
+
+      assertReplaced(actions, "g1", "create node n1", failedAt.plusSeconds(5));
+    }
+
+    /** Condition none: a task that never started is shut down and left there, not replaced. */
+    @Test
+    void conditionNoneLeavesATaskThatNeverStarted() {
+      ServiceEntity.State web = webWith(1, new ServiceSpec.RestartPolicy("none", null, null, null));
+
+      assertEquals(Set.of("shutdown t1"),
+          summary(reconcile(List.of(web), List.of(N1), List.of(rejected("t1", web, 1)))));
+      assertTrue(reconcile(List.of(web), List.of(N1), List.of(ended("t1", web, TaskState.REJECTED, failedAt)))
+          .isEmpty());
+    }
+
+    /**
+     * As swarmkit counts a restart whatever ended the task before it, failures before any container ran count
+     * towards MaxAttempts within the window: here the two attempts are used by the three in the last minute.
+     */
+    @Test
+    void failuresBeforeAnyContainerRanCountAsRestarts() {
+      long window = Duration.ofSeconds(60).toNanos();
+      ServiceEntity.State web = webWith(1, new ServiceSpec.RestartPolicy("any", null, 2L, window));
+      List<TaskEntity.State> tasks = List.of(
+          ended("t1", web, TaskState.REJECTED, NOW.minusSeconds(500)),
+          ended("t2", web, TaskState.REJECTED, NOW.minusSeconds(20)),
+          ended("t3", web, TaskState.FAILED, NOW.minusSeconds(10)),
+          ended("t4", web, TaskState.REJECTED, NOW.minusSeconds(1)));
+
+      assertTrue(reconcile(List.of(web), List.of(N1), tasks).isEmpty());
+      assertEquals(Set.of("create slot 1"), summary(reconcile(List.of(web), List.of(N1), tasks.subList(0, 3))),
+          "one attempt was left before t4");
     }
 
     @Test

@@ -112,6 +112,12 @@ public final class Fixtures {
           notBefore, ports);
     }
 
+    /** The error its node reported, as with a failed or rejected task. */
+    public TaskBuilder err(String e) {
+      return new TaskBuilder(id, serviceId, serviceName, spec, specVersion, slot, nodeId, desired, state, at, e,
+          notBefore, ports);
+    }
+
     public TaskBuilder spec(ServiceSpec.TaskSpec s) {
       return new TaskBuilder(id, serviceId, serviceName, s, specVersion, slot, nodeId, desired, state, at, err,
           notBefore, ports);
