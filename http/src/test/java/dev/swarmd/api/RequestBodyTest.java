@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.Cause;
+import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.swarm.SwarmRuntime;
@@ -59,7 +60,7 @@ class RequestBodyTest {
     runtime = SwarmRuntime.startManager(swarmDir, nodeId, "127.0.0.1", 0).toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
     String token = SwarmCa.joinToken(ca.certPem());
-    runtime.entities().swarm(r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), ca.certPem(),
+    runtime.entities().swarm(r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), AddressPool.LEGACY, ca.certPem(),
         token, token, Cause.loop("swarm init", "test"), r)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     apiSystem = ActorSystem.create(Behaviors.empty(), "api");
     int port = new ApiServer(apiSystem, new Manager(runtime)).bind("127.0.0.1", 0).toCompletableFuture()
@@ -232,6 +233,11 @@ class RequestBodyTest {
     @Override
     public boolean imagePresent(String image) {
       return true;
+    }
+
+    @Override
+    public List<String> warnings() {
+      return List.of();
     }
 
     @Override
