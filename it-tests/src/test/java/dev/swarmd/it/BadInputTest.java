@@ -131,6 +131,13 @@ class BadInputTest {
     }
 
     @Test
+    void oversizedBodyIsTheClientsError() {
+        String huge = "{\"Name\":\"x4\",\"Labels\":{\"l\":\"" + "x".repeat(10 << 20) + "\"}}";
+        assertError(node.raw().postJson(TestNode.API + "/services/create", huge), 413);
+        assertEquals(List.of(), node.docker("service", "ls", "-q", "--filter", "name=x4").nonBlankLines(), "nothing was created");
+    }
+
+    @Test
     void missingImage() {
         String message = assertError(node.raw().postJson(TestNode.API + "/services/create",
                 "{\"Name\":\"x4\",\"TaskTemplate\":{\"ContainerSpec\":{}}}"), 400);

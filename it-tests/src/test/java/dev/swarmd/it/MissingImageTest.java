@@ -109,6 +109,7 @@ class MissingImageTest {
             long most = seconds / 5 + 1;
             for (String slot : List.of("noimage.1", "noimage.2", "portinuse.1")) {
                 long n = creates.stream().filter(slot::equals).count();
+                System.out.println("[it-tests] " + slot + ": " + n + " tasks in " + seconds + " s");
                 assertTrue(n >= 2, slot + " was retried: " + n + " tasks in " + seconds + " s");
                 assertTrue(n <= most, slot + ": " + n + " tasks in " + seconds + " s, at most " + most
                         + " with a 5 s restart delay");
