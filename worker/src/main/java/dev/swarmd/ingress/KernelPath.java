@@ -2,7 +2,6 @@ package dev.swarmd.ingress;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -43,7 +42,6 @@ public final class KernelPath implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KernelPath.class);
   private static final String PREFIX = Leftovers.PREFIX;
   private static final long COMMAND_TIMEOUT_SECONDS = 10;
-  private static final String[][] HOOKS = {{"PREROUTING", ""}, {"OUTPUT", ""}, {"POSTROUTING", "-POST"}};
   /** The paths of this process that rely on a bridge's loopback guard (tests open several paths). */
   private static final Map<String, Integer> GUARD_USERS = new HashMap<>();
   /** The kernel keeps a reset connection's entry ten seconds (nf_conntrack_tcp_timeout_close). */
@@ -115,14 +113,8 @@ public final class KernelPath implements AutoCloseable {
     Leftovers.sweep();
     String chain = PREFIX + nodeAddr;
     String postChain = chain + "-POST";
-    StringBuilder script = new StringBuilder(new NatRules(chain, postChain, List.of()).script());
-    script.setLength(script.length() - "COMMIT\n".length());
-    String owner = String.join(" ", quoted(Iptables.Owner.self(false).comment()));
-    for (String[] hook : HOOKS) {
-      script.append("-I ").append(hook[0]).append(" 1 ").append(owner).append(" -j ").append(chain).append(hook[1])
-          .append('\n');
-    }
-    Iptables.Result set = Iptables.run(List.of("iptables-restore", "-w", "5", "--noflush"), script.append("COMMIT\n").toString());
+    Iptables.Result set = Iptables.run(List.of("iptables-restore", "-w", "5", "--noflush"),
+        new NatRules(chain, postChain, List.of()).setUp(Iptables.Owner.self(false).comment()));
     if (!set.ok()) {
       LOG.warn("mesh: no kernel forwarding on {} (iptables-restore: {}); the mesh forwards in user space", nodeAddr,
           set.output());
@@ -132,11 +124,6 @@ public final class KernelPath implements AutoCloseable {
     LOG.info("mesh: kernel forwarding on {} (chains {}, {}){}", nodeAddr, chain, postChain,
         bridge != null ? "" : "; local tasks are reached through their published ports");
     return Optional.of(new KernelPath(nodeAddr, chain, postChain, bridge));
-  }
-
-  /** iptables-restore reads a quoted argument as one. */
-  private static List<String> quoted(List<String> args) {
-    return args.stream().map(a -> a.contains(" ") ? "\"" + a + "\"" : a).toList();
   }
 
   public String nodeAddr() {

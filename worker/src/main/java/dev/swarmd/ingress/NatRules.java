@@ -3,6 +3,7 @@ package dev.swarmd.ingress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The kernel half of a node's mesh as an iptables-restore script for the nat table: each frontend
@@ -36,6 +37,23 @@ record NatRules(String chain, String postChain, List<Frontend> frontends) {
    * next every (n-1)-th of the rest, and so on; the nat table only sees a connection's first packet.
    */
   String script() {
+    return script(List.of());
+  }
+
+  /**
+   * The empty chains, hooked into PREROUTING and OUTPUT (the DNAT chain) and POSTROUTING (the
+   * masquerade chain) by rules that carry the owner's comment: a node's set-up, in one commit.
+   */
+  String setUp(List<String> ownerComment) {
+    String owner = ownerComment.stream().map(a -> a.contains(" ") ? "\"" + a + "\"" : a)
+        .collect(Collectors.joining(" "));
+    return new NatRules(chain, postChain, List.of()).script(List.of(
+        "-I PREROUTING 1 " + owner + " -j " + chain,
+        "-I OUTPUT 1 " + owner + " -j " + chain,
+        "-I POSTROUTING 1 " + owner + " -j " + postChain));
+  }
+
+  private String script(List<String> hooks) {
     StringBuilder s = new StringBuilder("*nat\n");
     s.append(':').append(chain).append(" - [0:0]\n");
     s.append(':').append(postChain).append(" - [0:0]\n");
@@ -59,6 +77,7 @@ record NatRules(String chain, String postChain, List<Frontend> frontends) {
             .append("/32 --ctorigdstport ").append(f.port()).append(" -j MASQUERADE\n");
       }
     }
+    hooks.forEach(h -> s.append(h).append('\n'));
     return s.append("COMMIT\n").toString();
   }
 }

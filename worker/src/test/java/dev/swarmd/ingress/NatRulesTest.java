@@ -43,6 +43,16 @@ class NatRulesTest {
   }
 
   @Test
+  void aNodeSetsUpItsEmptyChainsAndHooksThemInUnderItsOwnName() {
+    NatRules rules = new NatRules("C", "P", List.of());
+    assertEquals("*nat\n:C - [0:0]\n:P - [0:0]\n-F C\n-F P\n"
+        + "-I PREROUTING 1 -m comment --comment \"swarmd pid=7 start=9\" -j C\n"
+        + "-I OUTPUT 1 -m comment --comment \"swarmd pid=7 start=9\" -j C\n"
+        + "-I POSTROUTING 1 -m comment --comment \"swarmd pid=7 start=9\" -j P\nCOMMIT\n",
+        rules.setUp(new Iptables.Owner(7, 9, false).comment()));
+  }
+
+  @Test
   void chainNamesMustFitIptables() {
     assertThrows(IllegalArgumentException.class,
         () -> new NatRules("SWARMD-0123456789abcdef0123456789", "P", List.of()));
