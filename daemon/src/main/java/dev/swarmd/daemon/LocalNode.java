@@ -255,11 +255,11 @@ final class LocalNode implements NodeControl {
         || kernel.bridgeReachesLoopback());
     List<String> now = new ArrayList<>();
     if (kernel == null) {
-      now.add("swarmd: this node forwards the routing mesh in user space (no iptables, or --mesh-forwarding "
+      now.add("WARNING: swarmd: this node forwards the routing mesh in user space (no iptables, or --mesh-forwarding "
           + "userspace): it serves no virtual IP (service names resolve to task addresses) and its containers "
           + "get no swarm DNS (no service discovery inside tasks)");
     } else if (!containerDns) {
-      now.add("swarmd: the engine's bridge cannot reach this node's DNS on " + dnsServer + " (a loopback address, "
+      now.add("WARNING: swarmd: the engine's bridge cannot reach this node's DNS on " + dnsServer + " (a loopback address, "
           + "and the bridge's route_localnet cannot be used): its containers get no swarm DNS (no service "
           + "discovery inside tasks)");
     }

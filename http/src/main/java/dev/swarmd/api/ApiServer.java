@@ -24,9 +24,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.scaladsl.model.EntityStreamException;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
-import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +60,7 @@ public final class ApiServer {
   }
 
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
-    return body(request)
+    return RequestBody.read(request, MAX_BODY_BYTES, BODY_TIMEOUT, system)
         .thenCompose(body -> {
           Call call = call(request, body);
           try {
@@ -75,35 +72,6 @@ public final class ApiServer {
         .thenApply(this::respond)
         .exceptionally(this::fail)
         .thenApply(this::withHeaders);
-  }
-
-  /**
-   * The request's body, whole. A body the client got wrong is answered here, before any endpoint runs, so
-   * that it is a 4xx whatever the endpoint: too large 413, stalled 408, cut short or badly chunked 400.
-   */
-  private CompletionStage<byte[]> body(HttpRequest request) {
-    return request.entity().withSizeLimit(MAX_BODY_BYTES).getDataBytes()
-        .completionTimeout(BODY_TIMEOUT)
-        .runFold(ByteString.emptyByteString(), ByteString::concat, system)
-        .handle((data, e) -> {
-          if (e != null) {
-            throw unreadable(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-          }
-          return data.toArray();
-        });
-  }
-
-  private static RuntimeException unreadable(Throwable e) {
-    if (e instanceof EntityStreamSizeException) {
-      return new ApiException(413, "request body is larger than the limit of " + MAX_BODY_BYTES + " bytes");
-    }
-    if (e instanceof TimeoutException) {
-      return new ApiException(408, "request body not received within " + BODY_TIMEOUT.toSeconds() + "s");
-    }
-    if (e instanceof EntityStreamException) {
-      return ApiException.badRequest("unreadable request body: " + e.getMessage());
-    }
-    return new CompletionException(e);
   }
 
   private Call call(HttpRequest request, byte[] body) {

@@ -2,6 +2,8 @@ package dev.swarmd.join;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.swarmd.api.ApiException;
+import dev.swarmd.api.RequestBody;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Ids;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -43,6 +46,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinServer {
   private static final Logger LOG = LoggerFactory.getLogger(JoinServer.class);
+  /** A join request is a token, a key and a node description: a few KiB. */
+  private static final long MAX_BODY_BYTES = 64 << 10;
+  private static final Duration BODY_TIMEOUT = Duration.ofSeconds(10);
   static final String BAD_TOKEN =
       "rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster";
   private static final ObjectMapper MAPPER =
@@ -75,10 +81,13 @@ public final class JoinServer {
     if (!request.method().name().equals("POST") || !path.equals("/join")) {
       return CompletableFuture.completedFuture(error(404, "page not found"));
     }
-    return request.entity().toStrict(10_000, system)
-        .thenCompose(body -> join(body.getData().utf8String()))
+    return RequestBody.read(request, MAX_BODY_BYTES, BODY_TIMEOUT, system)
+        .thenCompose(body -> join(new String(body, StandardCharsets.UTF_8)))
         .exceptionally(e -> {
-          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof ApiException client) {
+            return error(client.status(), client.getMessage());
+          }
           LOG.warn("join failed: {}", cause.toString());
           return error(500, cause.getMessage());
         });

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Container;
 import java.net.URLEncoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,6 +130,20 @@ class BadInputTest {
     void malformedJsonBody() {
         assertError(node.raw().postJson(TestNode.API + "/services/create", "{\"Name\":\"x3\","), 400);
         assertError(node.raw().postJson(TestNode.API + "/services/create", "this is not json"), 400);
+    }
+
+    @Test
+    void theJoinEndpointAnswersUnreadableRequestsAsTheClientsError() throws Exception {
+        Path big = Files.createTempFile(ItConfig.workDir(), "join-", ".txt");
+        Files.writeString(big, "x".repeat(100_000));
+        String url = "https://" + node.advertiseAddr() + ":2377/join";
+        // the join endpoint's TLS is checked against the token's CA digest; these requests never get that far
+        Host.Result huge = Host.run("curl", "-sk", "-w", " %{http_code}", "-X", "POST", "--data-binary", "@" + big, url);
+        assertTrue(huge.output().endsWith(" 413"), huge.output());
+        Host.Result garbage = Host.run("curl", "-sk", "-w", " %{http_code}", "-X", "POST", "--data", "garbage", url);
+        assertTrue(garbage.output().endsWith(" 400") && garbage.output().contains("invalid join request"),
+                garbage.output());
+        Files.delete(big);
     }
 
     @Test
