@@ -15,6 +15,7 @@ import dev.swarmd.join.JoinClient;
 import dev.swarmd.join.JoinServer;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Cause;
+import dev.swarmd.protocol.Cidr;
 import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.NodeDescription;
@@ -82,6 +83,9 @@ final class LocalNode implements NodeControl {
   private final NetworkOptions options;
   /** What keeps this node from serving part of the swarm's network, for `docker info`. */
   private volatile List<String> warnings = List.of();
+  /** The swarm subnet last checked against this host, and what the check found (null: clear). */
+  private String subnetChecked;
+  private volatile String subnetWarning;
   /** The mesh's kernel rules for the node's address, kept across memberships; null before the first or when off. */
   private KernelPath kernelPath;
   private final Object kernelLock = new Object();
@@ -231,6 +235,7 @@ final class LocalNode implements NodeControl {
 
   /** The node's agent and its share of the network; returns them, to be stopped with the membership. */
   private List<ActorRef<?>> startNodeActors(SwarmRuntime rt, NodeState s, Dispatcher dispatcher) {
+    dispatcher.watch(() -> checkSubnet(s.nodeId(), dispatcher.subnet()));
     Agent.Networking net = networking(rt, s);
     ActorRef<Agent.Msg> agent = rt.system().systemActorOf(Agent.create(dispatcher, engine, s.nodeId(), hostname,
         s.advertiseHost(), net), "agent", Props.empty());
@@ -266,6 +271,31 @@ final class LocalNode implements NodeControl {
     now.forEach(w -> LOG.warn("node {}: {}", s.nodeId(), w));
     warnings = List.copyOf(now);
     return new Agent.Networking(ingress, dns, dnsServer, kernel != null, containerDns);
+  }
+
+  /**
+   * Whether this host uses part of the swarm's subnet: chosen clear of the manager's host at init, it may
+   * not be clear of every host that joins later, and then a virtual IP may take an address the host reaches.
+   * Checked once per subnet, off the caller's thread (the dispatcher calls back on any thread).
+   */
+  private void checkSubnet(String nodeId, String subnet) {
+    synchronized (kernelLock) {
+      if (subnet == null || subnet.equals(subnetChecked)) {
+        return;
+      }
+      subnetChecked = subnet;
+    }
+    CompletableFuture.runAsync(() -> {
+      Cidr cidr = Cidr.parse(subnet);
+      subnetWarning = HostNetworks.inUse(engine, options.resolvConf()).stream()
+          .filter(u -> u.cidr().overlaps(cidr)).findFirst()
+          .map(u -> "WARNING: swarmd: the swarm's subnet " + subnet + " overlaps " + u.what() + " on this host: a "
+              + "virtual IP that is one of its addresses takes that address's traffic to the service's ports")
+          .orElse(null);
+      if (subnetWarning != null) {
+        LOG.warn("node {}: {}", nodeId, subnetWarning);
+      }
+    });
   }
 
   /** The engine bridge's gateway (null if unknown) and the mesh's kernel path for addr (null if none). */
@@ -467,7 +497,11 @@ final class LocalNode implements NodeControl {
 
   @Override
   public List<String> warnings() {
-    return state == null ? List.of() : warnings;
+    if (state == null) {
+      return List.of();
+    }
+    String subnet = subnetWarning;
+    return subnet == null ? warnings : Stream.concat(warnings.stream(), Stream.of(subnet)).toList();
   }
 
   @Override

@@ -123,6 +123,24 @@ class GoodGuestTest {
 
     @Test
     @Order(3)
+    void aWorkerWhoseHostUsesTheSwarmsSubnetSaysSo() throws IOException {
+        Path resolvConf = ItConfig.workDir().resolve("guest-worker-resolv.conf");
+        Files.writeString(resolvConf, "nameserver 10.0.1.9\n");
+        try (TestNode worker = TestNode.start("guest-w", N + 1, List.of("--resolv-conf", resolvConf.toString()))) {
+            worker.swarmJoin(MultiNode.printedJoinCommand(node)).ok();
+            Eventually.await("the worker warns of the overlap", () -> {
+                CliResult info = worker.docker("info");
+                // the CLI prints the daemon's warnings on stderr
+                assertTrue(info.stderr().contains("WARNING: swarmd: the swarm's subnet 10.0.1.0/24 overlaps resolver "
+                        + "10.0.1.9 (" + resolvConf + ") on this host"), info.describe());
+            });
+            assertFalse(node.docker("info").stderr().contains("WARNING: swarmd"), "the manager's host is clear");
+            worker.docker("swarm", "leave").ok();
+        }
+    }
+
+    @Test
+    @Order(4)
     void whatANodeAddsGoesWhenItStopsAndWhatAKilledOneLeftGoesLater() {
         assertFalse(rulesOf(HostView.now()).isEmpty(), "the running node's rules");
         node.daemon().stop();

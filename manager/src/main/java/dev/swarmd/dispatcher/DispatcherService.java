@@ -121,7 +121,8 @@ public final class DispatcherService extends AbstractBehavior<DispatcherProtocol
     List<IngressRoute> routes = agents.isEmpty() ? List.of() : local.routes();
     List<ServiceName> names = agents.isEmpty() ? List.of() : local.names();
     for (Map.Entry<String, ActorRef<Assignments>> e : agents.entrySet()) {
-      Assignments now = new Assignments(local.assignments(e.getKey()), routes, names, local.resolver());
+      Assignments now = new Assignments(local.assignments(e.getKey()), routes, names, local.resolver(),
+          local.subnet());
       if (!now.equals(sent.get(e.getKey()))) {
         e.getValue().tell(now);
         sent.put(e.getKey(), now);

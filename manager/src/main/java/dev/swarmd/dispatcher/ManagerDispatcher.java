@@ -123,6 +123,12 @@ public final class ManagerDispatcher implements Dispatcher {
   }
 
   @Override
+  public String subnet() {
+    SwarmEntity.State swarm = view.swarm();
+    return swarm.exists() ? swarm.addressPool().vipSubnet() : null;
+  }
+
+  @Override
   public CompletionStage<Boolean> report(StatusReport r) {
     TaskEntity.Status status = new TaskEntity.Status(r.state(), r.message(), r.err(), Instant.now(),
         r.containerId(), r.exitCode(), r.pid(), r.ports(), r.address());

@@ -31,6 +31,9 @@ public interface Dispatcher {
    */
   String resolver();
 
+  /** The swarm's subnet, which the resolver and the virtual IPs are in (CIDR); null until known. */
+  String subnet();
+
   /** Calls back (on any thread) whenever assignments, routes or names may have changed. */
   void watch(Runnable onChange);
 

@@ -22,7 +22,7 @@ public final class DispatcherProtocol {
   public record ProcessEnded(String nodeId, String taskId, ActorRef<Ack> replyTo) implements Command {}
 
   public record Assignments(List<TaskAssignment> tasks, List<IngressRoute> routes, List<ServiceName> names,
-      String resolver) implements CborSerializable {}
+      String resolver, String subnet) implements CborSerializable {}
 
   public record Ack(boolean accepted) implements CborSerializable {}
 }

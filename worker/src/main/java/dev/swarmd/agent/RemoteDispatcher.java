@@ -33,6 +33,7 @@ public final class RemoteDispatcher implements Dispatcher {
   private volatile List<IngressRoute> routes = List.of();
   private volatile List<ServiceName> names = List.of();
   private volatile String resolver;
+  private volatile String subnet;
   private volatile boolean synced;
   private volatile ActorRef<DispatcherProtocol.Command> dispatcher;
 
@@ -77,6 +78,7 @@ public final class RemoteDispatcher implements Dispatcher {
             routes = g.assignments().routes() == null ? List.of() : g.assignments().routes();
             names = g.assignments().names() == null ? List.of() : g.assignments().names();
             resolver = g.assignments().resolver();
+            subnet = g.assignments().subnet();
             synced = true;
             watchers.forEach(Runnable::run);
             return Behaviors.same();
@@ -103,6 +105,11 @@ public final class RemoteDispatcher implements Dispatcher {
   @Override
   public String resolver() {
     return resolver;
+  }
+
+  @Override
+  public String subnet() {
+    return subnet;
   }
 
   @Override
