@@ -275,10 +275,14 @@ public final class KernelPath implements AutoCloseable {
           return;
         }
         GUARD_USERS.remove(guardedBridge);
-        Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"), o -> o.sameProcess(me));
+        // Dead nodes' guards on the bridge go too: counted as remaining, they would keep route_localnet on
+        // after the last live node, with nothing left to turn it off.
+        Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"),
+            o -> o.sameProcess(me) || !o.alive());
         Leftovers.apply(new Leftovers.Plan(List.of(), List.of(),
             guards.filterRules().stream().filter(r -> guardedBridge.equals(Leftovers.guardedBridge(r))).toList(),
-            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()), "the loopback guard of this node's bridge");
+            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()),
+            "the loopback guard of this node's bridge");
       }
     }
   }
