@@ -75,8 +75,16 @@ swarmd_ensure_dockerd() {
 # swarmd_ensure_dockerd for a caller that stops a dockerd it started when done
 # (swarmd_stop_dockerd_if_started): such an engine is the caller's own, and
 # swarmd_build_test_images may take over the seed's image names on it.
+# A default bridge that this dockerd makes is new, as a new user's is: its IPAM then reports no
+# gateway. SWARMD_FRESH_BRIDGE=1 tells the tests so, and the bridge goes with the dockerd.
 swarmd_ensure_throwaway_dockerd() {
-  swarmd_ensure_dockerd && _SWARMD_DOCKERD_THROWAWAY=1
+  local had_bridge=1
+  _swarmd_engine_up || ip link show docker0 >/dev/null 2>&1 || had_bridge=0
+  swarmd_ensure_dockerd || return 1
+  _SWARMD_DOCKERD_THROWAWAY=1
+  if ((!had_bridge)) && _swarmd_dockerd_started_here; then
+    export SWARMD_FRESH_BRIDGE=1
+  fi
 }
 
 # Whether the engine is a dockerd that swarmd_ensure_dockerd started in this shell
@@ -102,6 +110,7 @@ swarmd_stop_dockerd_if_started() {
     for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  [[ ${SWARMD_FRESH_BRIDGE:-} != 1 ]] || ip link del docker0 2>/dev/null || true
   rm -f "$SWARMD_DOCKERD_PIDFILE"
   return 0
 }

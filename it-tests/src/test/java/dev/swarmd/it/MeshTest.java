@@ -472,6 +472,10 @@ class MeshTest {
         // A fresh dockerd's bridge reports no IPAM gateway: the tasks' DNS must not depend on one.
         String ipam = ENGINE_CLI.run("network", "inspect", "bridge", "--format", "{{json .IPAM.Config}}").stdout().trim();
         System.out.println("[it-tests] the engine's bridge: " + ipam + (ipam.contains("Gateway") ? "" : " (no gateway)"));
+        if ("1".equals(System.getenv("SWARMD_FRESH_BRIDGE"))) {
+            assertFalse(ipam.contains("Gateway"), "scripts/test's dockerd made its bridge, which reports no gateway: "
+                    + ipam);
+        }
         CliResult refused = mgr.cli().run("service", "create", "--name", "rr", "--endpoint-mode", "dnsrr", "--publish",
                 "published=8102,target=80", WEB);
         assertTrue(refused.exitCode() != 0
