@@ -75,11 +75,20 @@ swarmd_ensure_dockerd() {
 # swarmd_ensure_dockerd for a caller that stops a dockerd it started when done
 # (swarmd_stop_dockerd_if_started): such an engine is the caller's own, and
 # swarmd_build_test_images may take over the seed's image names on it.
-# A default bridge that this dockerd makes is new, as a new user's is: its IPAM then reports no
-# gateway. SWARMD_FRESH_BRIDGE=1 tells the tests so, and the bridge goes with the dockerd.
+# A dockerd started here keeps its images under a root of its own, and starts each time with
+# new network state: when it also makes its default bridge, that bridge is a new user's, whose
+# IPAM reports no gateway. SWARMD_FRESH_BRIDGE=1 tells the tests so, and the bridge goes with
+# the dockerd.
+SWARMD_DOCKERD_ROOT=${SWARMD_DOCKERD_ROOT:-/var/lib/swarmd-test-docker}
 swarmd_ensure_throwaway_dockerd() {
   local had_bridge=1
-  _swarmd_engine_up || ip link show docker0 >/dev/null 2>&1 || had_bridge=0
+  if ! _swarmd_engine_up; then
+    ip link show docker0 >/dev/null 2>&1 || had_bridge=0
+    if [[ " $SWARMD_DOCKERD_ARGS " != *" --data-root"* ]]; then
+      rm -rf "$SWARMD_DOCKERD_ROOT/network"
+      SWARMD_DOCKERD_ARGS="--data-root $SWARMD_DOCKERD_ROOT $SWARMD_DOCKERD_ARGS"
+    fi
+  fi
   swarmd_ensure_dockerd || return 1
   _SWARMD_DOCKERD_THROWAWAY=1
   if ((!had_bridge)) && _swarmd_dockerd_started_here; then

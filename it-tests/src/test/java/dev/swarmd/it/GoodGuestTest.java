@@ -165,6 +165,22 @@ class GoodGuestTest {
         assertLeftNothing("after a kill, a start and a stop");
     }
 
+    @Test
+    @Order(5)
+    void nodesThatStopTogetherLeaveTheHostAsItWas() {
+        List<TestNode> pair = TestNode.startAll(List.of("guest-a", "guest-b"), List.of(N + 2, N + 3));
+        try {
+            pair.forEach(n -> n.swarmInit().ok());
+            Eventually.await("both guard the bridge", () -> assertEquals(2, HostView.now().filter().stream()
+                    .filter(r -> r.contains("swarmd pid=")).count()));
+        } finally {
+            TestNode.closeAll(pair);
+        }
+        HostView after = HostView.now();
+        assertEquals(List.of(), after.swarmdRules(), "nothing of either node stays");
+        assertEquals(before.localnet(), after.localnet(), "route_localnet of docker0 as before either");
+    }
+
     /** The rules of this test's node: its chains and what hooks them. */
     static List<String> rulesOf(HostView v) {
         return v.swarmdRules().stream().filter(r -> r.contains("SWARMD-" + node.advertiseAddr())).toList();

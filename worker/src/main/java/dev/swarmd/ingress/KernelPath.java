@@ -275,14 +275,17 @@ public final class KernelPath implements AutoCloseable {
           return;
         }
         GUARD_USERS.remove(guardedBridge);
-        // Dead nodes' guards on the bridge go too: counted as remaining, they would keep route_localnet on
-        // after the last live node, with nothing left to turn it off.
-        Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"),
-            o -> o.sameProcess(me) || !o.alive());
-        Leftovers.apply(new Leftovers.Plan(List.of(), List.of(),
-            guards.filterRules().stream().filter(r -> guardedBridge.equals(Leftovers.guardedBridge(r))).toList(),
-            guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()),
-            "the loopback guard of this node's bridge");
+        HostLock.with(() -> {
+          // Dead nodes' guards on the bridge go too: counted as remaining, they would keep route_localnet
+          // on after the last live node, with nothing left to turn it off.
+          Leftovers.Plan guards = Leftovers.plan(List.of(), Iptables.rules("filter"),
+              o -> o.sameProcess(me) || !o.alive());
+          Leftovers.apply(new Leftovers.Plan(List.of(), List.of(),
+              guards.filterRules().stream().filter(r -> guardedBridge.equals(Leftovers.guardedBridge(r))).toList(),
+              guards.localnetOff().contains(guardedBridge) ? Set.of(guardedBridge) : Set.of()),
+              "the loopback guard of this node's bridge");
+          return null;
+        });
       }
     }
   }
@@ -318,33 +321,41 @@ public final class KernelPath implements AutoCloseable {
         GUARD_USERS.merge(bridge, 1, Integer::sum);
         return bridge;
       }
-      Path knob = Path.of("/proc/sys/net/ipv4/conf", bridge, "route_localnet");
-      try {
-        boolean off = !readProc(knob).trim().equals("1");
-        // Off before swarmd, or turned on by a node whose guard says so: this one turns it off when it goes.
-        boolean localnet = off || Iptables.rules("filter").stream()
-            .filter(r -> bridge.equals(Leftovers.guardedBridge(r)))
-            .anyMatch(r -> Iptables.Owner.of(r).map(Iptables.Owner::localnet).orElse(false));
-        List<String> rule = new ArrayList<>(List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
-            "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT"));
-        rule.addAll(Iptables.Owner.self(localnet).comment());
-        rule.addAll(List.of("-j", "DROP"));
-        Iptables.Result guard = Iptables.ensureRule("filter", "INPUT", rule);
-        if (!guard.ok()) {
-          LOG.info("mesh: cannot guard loopback on {} ({}); local tasks are reached through their published ports",
-              bridge, guard.output());
-          return null;
-        }
-        if (off) {
-          Files.writeString(knob, "1");
-        }
-      } catch (IOException e) {
-        LOG.info("mesh: cannot turn on {} ({}); local tasks are reached through their published ports", knob,
-            e.toString());
+      if (!HostLock.with(() -> addGuard(bridge))) {
         return null;
       }
       GUARD_USERS.put(bridge, 1);
       return bridge;
+    }
+  }
+
+  /** The loopback guard on bridge, and route_localnet on; false when either cannot be. */
+  private static boolean addGuard(String bridge) {
+    Path knob = Path.of("/proc/sys/net/ipv4/conf", bridge, "route_localnet");
+    try {
+      boolean off = !readProc(knob).trim().equals("1");
+      // Off before swarmd, or turned on by a node whose guard says so: this one turns it off when it goes.
+      boolean localnet = off || Iptables.rules("filter").stream()
+          .filter(r -> bridge.equals(Leftovers.guardedBridge(r)))
+          .anyMatch(r -> Iptables.Owner.of(r).map(Iptables.Owner::localnet).orElse(false));
+      List<String> rule = new ArrayList<>(List.of("-i", bridge, "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
+          "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT"));
+      rule.addAll(Iptables.Owner.self(localnet).comment());
+      rule.addAll(List.of("-j", "DROP"));
+      Iptables.Result guard = Iptables.ensureRule("filter", "INPUT", rule);
+      if (!guard.ok()) {
+        LOG.info("mesh: cannot guard loopback on {} ({}); local tasks are reached through their published ports",
+            bridge, guard.output());
+        return false;
+      }
+      if (off) {
+        Files.writeString(knob, "1");
+      }
+      return true;
+    } catch (IOException e) {
+      LOG.info("mesh: cannot turn on {} ({}); local tasks are reached through their published ports", knob,
+          e.toString());
+      return false;
     }
   }
 

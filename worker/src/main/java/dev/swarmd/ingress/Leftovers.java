@@ -95,7 +95,10 @@ public final class Leftovers {
     if (!Iptables.run(List.of("iptables", "-w", "5", "-t", "nat", "-S", "PREROUTING"), null).ok()) {
       return;
     }
-    apply(plan(Iptables.rules("nat"), Iptables.rules("filter"), o -> !o.alive()), "what nodes that are gone left");
+    HostLock.with(() -> {
+      apply(plan(Iptables.rules("nat"), Iptables.rules("filter"), o -> !o.alive()), "what nodes that are gone left");
+      return null;
+    });
   }
 
   /** Carries a plan out; what says whose rules they were, for the log. */
