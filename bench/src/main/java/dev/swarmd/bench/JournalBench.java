@@ -39,9 +39,11 @@ public final class JournalBench {
     Path swarmDir = Path.of(args[0]).resolve("swarm");
     long events = Long.parseLong(args[1]);
     int services = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
-    // The history is bench data: fsync per write would only measure the disk, at a million writes.
+    // The history is bench data: fsync per write would only measure the disk, at a million writes. It
+    // goes straight to the local journal, as a manager's history from before the Raft log.
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "swarm",
-        ConfigFactory.parseString("pekko.persistence.journal.leveldb.fsync = off\npekko.loglevel = WARNING")
+        ConfigFactory.parseString("pekko.persistence.journal.leveldb.fsync = off\npekko.loglevel = WARNING\n"
+            + "pekko.persistence.journal.plugin = pekko.persistence.journal.leveldb")
             .withFallback(Journal.config(swarmDir)).withFallback(ConfigFactory.load()));
     try {
       VersionClock clock = new VersionClock();
@@ -58,7 +60,7 @@ public final class JournalBench {
       List<CompletableFuture<Void>> all = new ArrayList<>();
       for (int i = 0; i < services; i++) {
         String id = Ids.newId();
-        ActorRef<ServiceEntity.Command> s = system.systemActorOf(ServiceEntity.create(id, clock, view), "s" + i,
+        ActorRef<ServiceEntity.Command> s = system.systemActorOf(ServiceEntity.create(id, clock), "s" + i,
             org.apache.pekko.actor.typed.Props.empty());
         all.add(history(system, s, "bench-" + i, perService, written).toCompletableFuture());
       }

@@ -20,6 +20,7 @@ import dev.swarmd.protocol.Dispatcher;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.NodeDescription;
 import dev.swarmd.protocol.NodeSpec;
+import dev.swarmd.raft.RaftLog;
 import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.swarm.SwarmRuntime;
@@ -67,6 +68,8 @@ final class LocalNode implements NodeControl {
   private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
+  /** The managers' Raft traffic, on each manager's advertise address (mutual TLS). */
+  private static final int RAFT_PORT = 7947;
 
   private final Path swarmDir;
   private final Path certDir;
@@ -182,7 +185,10 @@ final class LocalNode implements NodeControl {
    * or an init that a crash cut short after the node's state was written: pool null, the default).
    */
   private SwarmRuntime startManager(NodeState s, String clusterId, AddressPool pool) {
-    SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT));
+    // A manager with no Raft log yet (a new swarm, or a data root from before the log) founds the group alone.
+    List<RaftLog.Peer> founding = List.of(new RaftLog.Peer(s.nodeId(), s.advertiseHost() + ":" + RAFT_PORT));
+    SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT,
+        RAFT_PORT, founding));
     try {
       if (!rt.view().swarm().exists()) {
         String ca = SwarmCa.load(certDir).certPem();

@@ -4,15 +4,12 @@ import dev.swarmd.swarm.SwarmCa;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -20,25 +17,15 @@ import javax.net.ssl.X509TrustManager;
 
 /** TLS contexts for the join endpoint, from the PEM files of a node's data root. */
 public final class Tls {
-  private static final char[] NO_PASSWORD = new char[0];
-
   private Tls() {}
 
   /** The server side: this node's key and certificate, presented with the CA's. */
   public static SSLContext server(Path certDir) {
     try {
-      PrivateKey key = SwarmCa.readKey(Files.readString(certDir.resolve(SwarmCa.NODE_KEY)));
-      X509Certificate cert = certificate(Files.readString(certDir.resolve(SwarmCa.NODE_CERT)));
-      X509Certificate ca = certificate(Files.readString(certDir.resolve(SwarmCa.CA_CERT)));
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setKeyEntry("node", key, NO_PASSWORD, new Certificate[] {cert, ca});
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(ks, NO_PASSWORD);
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf.getKeyManagers(), null, null);
+      ctx.init(new KeyManager[] {SwarmCa.tls(certDir).keys()}, null, null);
       return ctx;
-    } catch (IOException | GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot load the node's TLS identity: " + e.getMessage(), e);
     }
   }

@@ -10,6 +10,7 @@ import dev.swarmd.protocol.Cause;
 import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
+import dev.swarmd.raft.RaftLog;
 import dev.swarmd.swarm.SwarmRuntime;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -57,7 +58,12 @@ class RequestBodyTest {
     KeyPair keys = SwarmCa.newKeyPair();
     SwarmCa.writeNodeIdentity(certDir, keys.getPrivate(),
         ca.issue(keys.getPublic(), nodeId, "manager", "cluster1", "127.0.0.1", Duration.ofDays(1)), ca.certPem());
-    runtime = SwarmRuntime.startManager(swarmDir, nodeId, "127.0.0.1", 0).toCompletableFuture()
+    int raftPort;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      raftPort = free.getLocalPort();
+    }
+    runtime = SwarmRuntime.startManager(swarmDir, nodeId, "127.0.0.1", 0, raftPort,
+        List.of(new RaftLog.Peer(nodeId, "127.0.0.1:" + raftPort))).toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
     String token = SwarmCa.joinToken(ca.certPem());
     runtime.entities().swarm(r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), AddressPool.LEGACY, ca.certPem(),

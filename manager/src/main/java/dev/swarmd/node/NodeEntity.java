@@ -9,7 +9,6 @@ import dev.swarmd.protocol.NodeSpec;
 import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
-import dev.swarmd.view.SwarmView;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
@@ -136,17 +135,15 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
 
   private final String id;
   private final VersionClock clock;
-  private final SwarmView view;
 
-  public static Behavior<Command> create(String id, VersionClock clock, SwarmView view) {
-    return new NodeEntity(id, clock, view);
+  public static Behavior<Command> create(String id, VersionClock clock) {
+    return new NodeEntity(id, clock);
   }
 
-  private NodeEntity(String id, VersionClock clock, SwarmView view) {
+  private NodeEntity(String id, VersionClock clock) {
     super(PersistenceId.of(KEY.name(), id));
     this.id = id;
     this.clock = clock;
-    this.view = view;
   }
 
   @Override
@@ -210,7 +207,7 @@ public final class NodeEntity extends EventSourcedBehavior<NodeEntity.Command, N
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+    return Effect().persist(clock.seal(persistenceId().id(), e))
         .thenReply(replyTo, NodeEntity::ok);
   }
 

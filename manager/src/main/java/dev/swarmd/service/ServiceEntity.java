@@ -8,7 +8,6 @@ import dev.swarmd.protocol.ServiceSpec;
 import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
-import dev.swarmd.view.SwarmView;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -180,17 +179,15 @@ public final class ServiceEntity
 
   private final String id;
   private final VersionClock clock;
-  private final SwarmView view;
 
-  public static Behavior<Command> create(String id, VersionClock clock, SwarmView view) {
-    return new ServiceEntity(id, clock, view);
+  public static Behavior<Command> create(String id, VersionClock clock) {
+    return new ServiceEntity(id, clock);
   }
 
-  private ServiceEntity(String id, VersionClock clock, SwarmView view) {
+  private ServiceEntity(String id, VersionClock clock) {
     super(PersistenceId.of(KEY.name(), id));
     this.id = id;
     this.clock = clock;
-    this.view = view;
   }
 
   @Override
@@ -288,7 +285,7 @@ public final class ServiceEntity
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+    return Effect().persist(clock.seal(persistenceId().id(), e))
         .thenReply(replyTo, Reply::ok);
   }
 

@@ -13,10 +13,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -32,6 +35,10 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -197,6 +204,32 @@ public final class SwarmCa {
       return conv.getKeyPair(kp).getPrivate();
     }
     return conv.getPrivateKey((org.bouncycastle.asn1.pkcs.PrivateKeyInfo) o);
+  }
+
+  /** The node's identity and the swarm's CA as JSSE managers, for mutual TLS between managers. */
+  public record Tls(KeyManager keys, TrustManager trust) {}
+
+  public static Tls tls(Path certDir) {
+    try {
+      PrivateKey key = readKey(Files.readString(certDir.resolve(NODE_KEY)));
+      CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+      Certificate node = x509.generateCertificate(Files.newInputStream(certDir.resolve(NODE_CERT)));
+      Certificate ca = x509.generateCertificate(Files.newInputStream(certDir.resolve(CA_CERT)));
+      char[] password = "swarmd".toCharArray();
+      KeyStore identity = KeyStore.getInstance("PKCS12");
+      identity.load(null, null);
+      identity.setKeyEntry("node", key, password, new Certificate[] {node, ca});
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(identity, password);
+      KeyStore trusted = KeyStore.getInstance("PKCS12");
+      trusted.load(null, null);
+      trusted.setCertificateEntry("swarm-ca", ca);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trusted);
+      return new Tls(kmf.getKeyManagers()[0], tmf.getTrustManagers()[0]);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read the node's certificates: " + e.getMessage(), e);
+    }
   }
 
   private static BigInteger serial() {

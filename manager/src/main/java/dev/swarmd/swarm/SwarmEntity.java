@@ -8,7 +8,6 @@ import dev.swarmd.protocol.Failure;
 import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
-import dev.swarmd.view.SwarmView;
 import java.time.Instant;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -100,16 +99,14 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
   }
 
   private final VersionClock clock;
-  private final SwarmView view;
 
-  public static Behavior<Command> create(VersionClock clock, SwarmView view) {
-    return new SwarmEntity(clock, view);
+  public static Behavior<Command> create(VersionClock clock) {
+    return new SwarmEntity(clock);
   }
 
-  private SwarmEntity(VersionClock clock, SwarmView view) {
+  private SwarmEntity(VersionClock clock) {
     super(PersistenceId.of(KEY.name(), ID));
     this.clock = clock;
-    this.view = view;
   }
 
   @Override
@@ -138,7 +135,7 @@ public final class SwarmEntity extends EventSourcedBehavior<SwarmEntity.Command,
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+    return Effect().persist(clock.seal(persistenceId().id(), e))
         .thenReply(replyTo, st -> new Reply(st, null));
   }
 

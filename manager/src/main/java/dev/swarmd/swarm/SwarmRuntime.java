@@ -8,6 +8,7 @@ import dev.swarmd.node.Membership;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.orchestrator.ControlLoop;
 import dev.swarmd.persistence.Journal;
+import dev.swarmd.raft.RaftLog;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.Entities;
 import dev.swarmd.store.Stamp;
@@ -20,9 +21,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -48,6 +51,7 @@ public final class SwarmRuntime {
   private final String nodeId;
   private final boolean manager;
   private final Path swarmDir;
+  private volatile RaftLog raftLog;
 
   private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort, boolean manager) {
     this.nodeId = nodeId;
@@ -71,13 +75,20 @@ public final class SwarmRuntime {
   }
 
   /**
-   * Starts a manager's cluster system, replays the journal into the view and starts the control
-   * loops. Completes when the API may serve from the view.
+   * Starts a manager's cluster system, replays the journal into the view, starts its member of the
+   * swarm's Raft group (on advertiseHost:raftPort; founding: the group to found if it has no log yet)
+   * and the control loops. Completes when the API may serve from the view.
    */
   public static CompletionStage<SwarmRuntime> startManager(Path swarmDir, String nodeId, String advertiseHost,
-      int clusterPort) {
+      int clusterPort, int raftPort, List<RaftLog.Peer> founding) {
     SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort, true);
-    return rt.boot().thenApply(v -> rt);
+    return rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding).thenApply(v -> rt);
+  }
+
+  /** The swarm's Raft group: one per swarm, named by its CA, which every manager holds. */
+  private static UUID raftGroup(Path certDir) {
+    String ca = SwarmCa.load(certDir).certPem();
+    return UUID.nameUUIDFromBytes(SwarmCa.digest(ca).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   /**
@@ -111,7 +122,7 @@ public final class SwarmRuntime {
    * Rebuilds the view: from the view snapshot, if there is one, then the journal's events after it;
    * then keeps the snapshot following the journal.
    */
-  private CompletionStage<Void> boot() {
+  private CompletionStage<Void> boot(RaftLog.Peer self, List<RaftLog.Peer> founding) {
     long t0 = System.nanoTime();
     Optional<ViewSnapshot> snapshot = ViewSnapshot.read(system, swarmDir);
     snapshot.ifPresent(sn -> {
@@ -136,20 +147,43 @@ public final class SwarmRuntime {
         ViewSnapshotter.save(system, swarmDir, now);
       }
       ViewSnapshotter.start(system, swarmDir, now);
+      startRaft(self, founding);
+    }).thenCompose(v -> raftLog.leaderReady()).thenAccept(ready -> {
       ClusterSharding sharding = ClusterSharding.get(system);
-      sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock, view))
+      sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock))
           .withRole("manager"));
-      sharding.init(Entity.of(TaskEntity.KEY, c -> TaskEntity.create(c.getEntityId(), clock, view))
+      sharding.init(Entity.of(TaskEntity.KEY, c -> TaskEntity.create(c.getEntityId(), clock))
           .withRole("manager"));
-      sharding.init(Entity.of(NodeEntity.KEY, c -> NodeEntity.create(c.getEntityId(), clock, view))
+      sharding.init(Entity.of(NodeEntity.KEY, c -> NodeEntity.create(c.getEntityId(), clock))
           .withRole("manager"));
-      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock, view)).withRole("manager"));
+      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock)).withRole("manager"));
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
       system.systemActorOf(Membership.create(entities, view), "membership", org.apache.pekko.actor.typed.Props.empty());
       system.systemActorOf(ControlLoop.create(view, entities), "control-loop",
           org.apache.pekko.actor.typed.Props.empty());
     });
+  }
+
+  /**
+   * Starts this manager's Raft member. Each committed event is folded into the served view (and the
+   * version clock) once the local journal has it: the view is one fold of the committed log, the
+   * same on every manager.
+   */
+  private void startRaft(RaftLog.Peer self, List<RaftLog.Peer> founding) {
+    Path certs = swarmDir.resolve("certificates");
+    SwarmCa.Tls tls = SwarmCa.tls(certs);
+    try {
+      raftLog = RaftLog.start(Adapter.toClassic(system), swarmDir.resolve("raft"), raftGroup(certs), self, founding,
+          tls.keys(), tls.trust(), (pid, seq, event) -> {
+            Stamp stamp = view.replay(pid, event);
+            if (stamp != null) {
+              clock.observe(stamp);
+            }
+          });
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot start the raft member: " + e.getMessage(), e);
+    }
   }
 
   public SwarmView view() {
@@ -173,12 +207,22 @@ public final class SwarmRuntime {
     return Cluster.get(system).selfMember().address().getPort().orElse(-1);
   }
 
+  /** Stops the Raft member before the system its journal writer runs in. */
+  private void closeRaft() {
+    RaftLog log = raftLog;
+    raftLog = null;
+    if (log != null) {
+      log.close();
+    }
+  }
+
   public ActorSystem<Void> system() {
     return system;
   }
 
   /** Leaves the cluster (so that the others see this node go at once), then stops. */
   public void leave(Duration timeout) {
+    closeRaft();
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Leave.create(cluster.selfMember().address()));
     try {
@@ -190,6 +234,7 @@ public final class SwarmRuntime {
   }
 
   public void stop(Duration timeout) {
+    closeRaft();
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -9,7 +9,6 @@ import dev.swarmd.protocol.TaskState;
 import dev.swarmd.store.Sealable;
 import dev.swarmd.store.Stamp;
 import dev.swarmd.store.VersionClock;
-import dev.swarmd.view.SwarmView;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -167,17 +166,15 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
 
   private final String id;
   private final VersionClock clock;
-  private final SwarmView view;
 
-  public static Behavior<Command> create(String id, VersionClock clock, SwarmView view) {
-    return new TaskEntity(id, clock, view);
+  public static Behavior<Command> create(String id, VersionClock clock) {
+    return new TaskEntity(id, clock);
   }
 
-  private TaskEntity(String id, VersionClock clock, SwarmView view) {
+  private TaskEntity(String id, VersionClock clock) {
     super(PersistenceId.of(KEY.name(), id));
     this.id = id;
     this.clock = clock;
-    this.view = view;
   }
 
   @Override
@@ -256,7 +253,7 @@ public final class TaskEntity extends EventSourcedBehavior<TaskEntity.Command, T
   }
 
   private Effect<Event, State> persist(Event e, ActorRef<Reply> replyTo) {
-    return Effect().persist(clock.seal(persistenceId().id(), e)).thenRun(view::put)
+    return Effect().persist(clock.seal(persistenceId().id(), e))
         .thenReply(replyTo, TaskEntity::ok);
   }
 

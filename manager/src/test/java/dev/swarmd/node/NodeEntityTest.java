@@ -43,7 +43,6 @@ class NodeEntityTest {
   public ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(Fixtures.entityTestConfig()).build();
 
   private VersionClock clock;
-  private SwarmView view;
   private String id;
   private EventSourcedBehaviorTestKit<Command, Event, State> es;
 
@@ -51,9 +50,8 @@ class NodeEntityTest {
   void setUp() {
     clock = new VersionClock();
     clock.observe(10);
-    view = new SwarmView();
     id = Ids.newId();
-    es = EventSourcedBehaviorTestKit.create(testKit.system(), NodeEntity.create(id, clock, view));
+    es = EventSourcedBehaviorTestKit.create(testKit.system(), NodeEntity.create(id, clock));
   }
 
   private CommandResultWithReply<Command, Event, State, Reply> register(NodeDescription d, String addr) {
@@ -66,6 +64,14 @@ class NodeEntityTest {
 
   private CommandResultWithReply<Command, Event, State, Reply> setStatus(String state, String message) {
     return es.runCommand(r -> new NodeEntity.SetStatus(state, message, Cause.loop("membership", state), r));
+  }
+
+  /** The read view as a manager folds it from this entity's persisted events. */
+  private SwarmView view() {
+    SwarmView v = new SwarmView();
+    String pid = "Node|" + id;
+    es.persistenceTestKit().persistedInStorage(pid).forEach(e -> v.replay(pid, e));
+    return v;
   }
 
   @Test
@@ -82,7 +88,7 @@ class NodeEntityTest {
     assertEquals("10.0.0.1", s.addr());
     assertEquals("10.0.0.1:2377", s.managerAddr());
     assertEquals(11, s.version());
-    assertEquals(s, view.node(id).orElseThrow());
+    assertEquals(s, view().node(id).orElseThrow());
   }
 
   @Test
@@ -147,7 +153,7 @@ class NodeEntityTest {
     assertTrue(again.hasNoEvents());
     assertTrue(up.state().ready());
     assertNull(up.state().statusMessage());
-    assertEquals(up.state(), view.node(id).orElseThrow());
+    assertEquals(up.state(), view().node(id).orElseThrow());
   }
 
   @Test
@@ -158,7 +164,7 @@ class NodeEntityTest {
     var again = register(DESCRIPTION, "10.0.0.1");
 
     assertFalse(removed.state().exists());
-    assertTrue(view.node(id).isEmpty());
+    assertTrue(view().node(id).isEmpty());
     assertTrue(again.hasNoEvents());
     assertEquals(Failure.Kind.PRECONDITION, again.reply().failure().kind());
     assertEquals(Failure.Kind.NOT_FOUND, es.<Reply>runCommand(NodeEntity.Get::new).reply().failure().kind());

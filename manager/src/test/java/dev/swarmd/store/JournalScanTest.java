@@ -9,7 +9,6 @@ import dev.swarmd.persistence.JournalScan;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.testsupport.Fixtures;
-import dev.swarmd.view.SwarmView;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,12 +41,11 @@ class JournalScanTest {
     List<JournalScan.Event> expected = new ArrayList<>();
     try {
       VersionClock clock = new VersionClock();
-      SwarmView view = new SwarmView();
       // More services than a decode batch holds events, interleaved, so that batches and order both matter.
       List<ActorRef<ServiceEntity.Command>> services = new ArrayList<>();
       long[] versions = new long[40];
       for (int i = 0; i < 40; i++) {
-        services.add(writer.systemActorOf(ServiceEntity.create("s" + i, clock, view), "s" + i, Props.empty()));
+        services.add(writer.systemActorOf(ServiceEntity.create("s" + i, clock), "s" + i, Props.empty()));
       }
       for (int round = 0; round < 30; round++) {
         for (int i = 0; i < services.size(); i++) {
@@ -123,7 +121,9 @@ class JournalScanTest {
   }
 
   private static ActorSystem<Void> system(Path root) {
-    return ActorSystem.create(Behaviors.empty(), "scan", ConfigFactory.parseString("pekko.loglevel = WARNING")
+    return ActorSystem.create(Behaviors.empty(), "scan", ConfigFactory.parseString("pekko.loglevel = WARNING\n"
+        // Written straight to the local journal: what is scanned is its files, not the Raft log.
+        + "pekko.persistence.journal.plugin = pekko.persistence.journal.leveldb")
         .withFallback(Journal.config(root)).withFallback(ConfigFactory.load()));
   }
 }

@@ -44,16 +44,14 @@ class TaskEntityTest {
   public ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(Fixtures.entityTestConfig()).build();
 
   private VersionClock clock;
-  private SwarmView view;
   private String id;
   private EventSourcedBehaviorTestKit<Command, Event, State> es;
 
   @BeforeEach
   void setUp() {
     clock = new VersionClock();
-    view = new SwarmView();
     id = Ids.newId();
-    es = EventSourcedBehaviorTestKit.create(testKit.system(), TaskEntity.create(id, clock, view));
+    es = EventSourcedBehaviorTestKit.create(testKit.system(), TaskEntity.create(id, clock));
   }
 
   private static TaskEntity.Definition definition(String nodeId) {
@@ -77,6 +75,14 @@ class TaskEntityTest {
   private CommandResultWithReply<Command, Event, State, Reply> pendingWithErr(String err) {
     Status status = new Status(TaskState.PENDING, "pending task scheduling", err, Instant.now(), null, null, null, null, null);
     return es.runCommand(r -> new TaskEntity.Report(null, status, SCHEDULER, r));
+  }
+
+  /** The read view as a manager folds it from this entity's persisted events. */
+  private SwarmView view() {
+    SwarmView v = new SwarmView();
+    String pid = "Task|" + id;
+    es.persistenceTestKit().persistedInStorage(pid).forEach(e -> v.replay(pid, e));
+    return v;
   }
 
   @Test
@@ -302,14 +308,14 @@ class TaskEntityTest {
   @Test
   void theViewFollowsTheTask() {
     State created = create(null).state();
-    assertEquals(created, view.task(id).orElseThrow());
-    assertEquals(1, view.tasksOf("svc-1").size());
+    assertEquals(created, view().task(id).orElseThrow());
+    assertEquals(1, view().tasksOf("svc-1").size());
 
     State assigned = assign("node-1").state();
-    assertEquals(assigned, view.task(id).orElseThrow());
+    assertEquals(assigned, view().task(id).orElseThrow());
 
     es.<Reply>runCommand(r -> new TaskEntity.Delete(ORCHESTRATOR, r));
-    assertTrue(view.task(id).isEmpty());
-    assertTrue(view.tasksOf("svc-1").isEmpty());
+    assertTrue(view().task(id).isEmpty());
+    assertTrue(view().tasksOf("svc-1").isEmpty());
   }
 }

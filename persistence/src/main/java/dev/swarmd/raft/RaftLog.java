@@ -1,0 +1,329 @@
+package dev.swarmd.raft;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+import org.apache.pekko.actor.AbstractExtensionId;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.Extension;
+import org.apache.pekko.persistence.Persistence;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This manager's member of the swarm's Raft group (Apache Ratis): the replicated log every journal
+ * write goes through. A write is acknowledged once a majority of the managers has it on disk and
+ * this manager has applied it to its own journal; every manager applies the same entries in the same
+ * order. Raft traffic is gRPC over mutual TLS with the swarm CA's node certificates.
+ */
+public final class RaftLog implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftLog.class);
+  /** A write that is not committed and applied within this is failed (its outcome is then unknown). */
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a write waits for this member to become a ready leader, when it is about to be one. */
+  private static final Duration LEADER_WAIT = Duration.ofSeconds(5);
+  /** The local journal every manager applies committed entries to. */
+  public static final String LOCAL_JOURNAL = "pekko.persistence.journal.leveldb";
+
+  /** A manager in the group: its node ID and its Raft address (host:port). */
+  public record Peer(String id, String address) {
+    RaftPeer toRaft() {
+      return RaftPeer.newBuilder().setId(id).setAddress(address).build();
+    }
+
+    static Peer of(RaftPeer p) {
+      return new Peer(p.getId().toString(), p.getAddress());
+    }
+  }
+
+  private final RaftServer server;
+  private final RaftGroupId groupId;
+  private final RaftPeerId self;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "raft-log-timer");
+    t.setDaemon(true);
+    return t;
+  });
+  private final List<Consumer<Optional<String>>> leaderWatchers = new CopyOnWriteArrayList<>();
+  private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
+
+  private RaftLog(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
+    this.server = server;
+    this.groupId = groupId;
+    this.self = self;
+  }
+
+  /**
+   * Starts this manager's member. dir holds the Raft log; peers is the group to found (the first
+   * manager: itself) or empty to wait for the leader to add it (a manager that joins). A member that
+   * has a log already comes back with the configuration in it. Committed entries go to the local
+   * journal of system and then to listener.
+   */
+  public static RaftLog start(ActorSystem system, Path dir, UUID group, Peer self, List<Peer> peers,
+      KeyManager keys, TrustManager trust, AppliedListener listener) throws IOException {
+    RaftProperties p = new RaftProperties();
+    boolean fresh = !Files.isDirectory(dir) || isEmpty(dir);
+    Files.createDirectories(dir);
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.toFile()));
+    String host = self.address().substring(0, self.address().lastIndexOf(':'));
+    int port = Integer.parseInt(self.address().substring(self.address().lastIndexOf(':') + 1));
+    GrpcConfigKeys.Server.setHost(p, host);
+    GrpcConfigKeys.Server.setPort(p, port);
+    // A dead leader is replaced within about 2 s; a busy 2-core host does not call a live one dead.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(5, TimeUnit.SECONDS));
+    // The log is the history every manager catches up from: no snapshot, so nothing is purged.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
+    Parameters params = GrpcFactory.newRaftParameters(new GrpcTlsConfig(keys, trust, true));
+
+    RaftGroupId groupId = RaftGroupId.valueOf(group);
+    RaftPeerId selfId = RaftPeerId.valueOf(self.id());
+    AtomicReference<RaftLog> made = new AtomicReference<>();
+    ActorRef journal = Persistence.get(system).journalFor(LOCAL_JOURNAL, com.typesafe.config.ConfigFactory.empty());
+    ActorRef writer = ((ExtendedActorSystem) system).systemActorOf(AppliedWriter.props(journal, listener::applied),
+        "raft-applied-writer");
+    JournalStateMachine machine = new JournalStateMachine(writer, new JournalStateMachine.Roles() {
+      @Override
+      public void leaderChanged(RaftPeerId leaderId) {
+        RaftLog log = made.get();
+        if (log != null) {
+          log.onLeaderChanged(leaderId);
+        }
+      }
+
+      @Override
+      public void leaderReady() {
+        RaftLog log = made.get();
+        if (log != null) {
+          log.ready.complete(null);
+        }
+      }
+    });
+    RaftGroup raftGroup = RaftGroup.valueOf(groupId, peers.stream().map(Peer::toRaft).toList());
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(selfId)
+        .setGroup(raftGroup)
+        .setStateMachine(machine)
+        .setProperties(p)
+        .setParameters(params)
+        .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+        .build();
+    RaftLog log = new RaftLog(server, groupId, selfId);
+    made.set(log);
+    server.start();
+    LOG.info("raft member {} started on {} ({}), group {}", self.id(), self.address(),
+        fresh ? "new log, peers " + peers : "log recovered", groupId);
+    Registry.get(system).log.set(log);
+    return log;
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
+  /** Takes each committed journal event, in log order, once the local journal has it. */
+  public interface AppliedListener {
+    void applied(String persistenceId, long sequenceNr, Object event);
+  }
+
+  /**
+   * Replicates one journal write. entryForTerm makes the entry, given the term this member leads;
+   * completes once a majority has it and this manager applied it, and fails if this member is not the
+   * leader, the entry is refused where it is applied (see {@link WriteCheck}), or the group cannot
+   * commit it in time.
+   */
+  public CompletableFuture<Void> write(LongFunction<byte[]> entryForTerm) {
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    submitWhenLeader(entryForTerm, System.nanoTime() + LEADER_WAIT.toNanos(), result);
+    return result.orTimeout(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void submitWhenLeader(LongFunction<byte[]> entryForTerm, long deadline, CompletableFuture<Void> result) {
+    DivisionInfo info;
+    try {
+      info = server.getDivision(groupId).getInfo();
+    } catch (IOException e) {
+      result.completeExceptionally(e);
+      return;
+    }
+    if (!info.isLeader() || !info.isLeaderReady()) {
+      RaftPeerId leader = info.getLeaderId();
+      boolean mayLead = leader == null || leader.equals(self);
+      if (mayLead && System.nanoTime() < deadline) {
+        timers.schedule(() -> submitWhenLeader(entryForTerm, deadline, result), 50, TimeUnit.MILLISECONDS);
+      } else {
+        result.completeExceptionally(new NotLeader(leader == null ? null : leader.toString()));
+      }
+      return;
+    }
+    byte[] entry = entryForTerm.apply(info.getCurrentTerm());
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(self)
+        .setGroupId(groupId)
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(Message.valueOf(ByteString.copyFrom(entry)))
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+    try {
+      server.submitClientRequestAsync(request).whenComplete((reply, error) -> {
+        if (error != null) {
+          result.completeExceptionally(error);
+        } else if (!reply.isSuccess()) {
+          result.completeExceptionally(reply.getNotLeaderException() != null
+              ? new NotLeader(String.valueOf(reply.getNotLeaderException().getSuggestedLeader()))
+              : reply.getException());
+        } else {
+          String outcome = reply.getMessage().getContent().toString(StandardCharsets.UTF_8);
+          if (outcome.equals(JournalStateMachine.APPLIED)) {
+            result.complete(null);
+          } else {
+            result.completeExceptionally(new Refused(outcome));
+          }
+        }
+      });
+    } catch (IOException e) {
+      result.completeExceptionally(e);
+    }
+  }
+
+  /** This member is not the leader: it may not write (leader: the one it knows, if any). */
+  public static final class NotLeader extends RuntimeException {
+    public NotLeader(String leader) {
+      super(leader == null ? "the swarm does not have a leader" : "this manager is not the leader (" + leader + " is)");
+    }
+  }
+
+  /** The entry was committed but refused where it was applied: written on a stale state. */
+  public static final class Refused extends RuntimeException {
+    public Refused(String reason) {
+      super("write refused: " + reason);
+    }
+  }
+
+  /** The leader's node ID, if the group has one this member knows. */
+  public Optional<String> leader() {
+    try {
+      RaftPeerId id = server.getDivision(groupId).getInfo().getLeaderId();
+      return Optional.ofNullable(id).map(RaftPeerId::toString);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  public boolean isLeader() {
+    try {
+      DivisionInfo info = server.getDivision(groupId).getInfo();
+      return info.isLeader() && info.isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The group's members as this member knows them (its latest configuration). */
+  public List<Peer> peers() {
+    try {
+      return server.getDivision(groupId).getRaftConf().getCurrentPeers().stream().map(Peer::of).toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  public String selfId() {
+    return self.toString();
+  }
+
+  /** Completes when this member has become a leader whose term's first entry is applied. */
+  public CompletableFuture<Void> leaderReady() {
+    return ready;
+  }
+
+  /** Calls watcher with the leader's ID (empty: none) each time leadership moves. */
+  public void watchLeader(Consumer<Optional<String>> watcher) {
+    leaderWatchers.add(watcher);
+  }
+
+  private void onLeaderChanged(RaftPeerId leaderId) {
+    Optional<String> leader = Optional.ofNullable(leaderId).map(RaftPeerId::toString);
+    LOG.info("raft member {}: the leader is now {}", self, leader.orElse("unknown"));
+    if (!self.equals(leaderId) && ready.isDone()) {
+      ready = new CompletableFuture<>();
+    }
+    leaderWatchers.forEach(w -> w.accept(leader));
+  }
+
+  @Override
+  public void close() {
+    timers.shutdownNow();
+    try {
+      server.close();
+    } catch (IOException e) {
+      LOG.warn("raft member {} did not close cleanly: {}", self, e.toString());
+    }
+  }
+
+  /** Where the journal plugin of a system finds the system's Raft member. */
+  public static final class Registry implements Extension {
+    private final AtomicReference<RaftLog> log = new AtomicReference<>();
+
+    public static Registry get(ActorSystem system) {
+      return Id.INSTANCE.get(system);
+    }
+
+    public Optional<RaftLog> log() {
+      return Optional.ofNullable(log.get());
+    }
+  }
+
+  private static final class Id extends AbstractExtensionId<Registry> {
+    static final Id INSTANCE = new Id();
+
+    @Override
+    public Registry createExtension(ExtendedActorSystem system) {
+      return new Registry();
+    }
+  }
+}
