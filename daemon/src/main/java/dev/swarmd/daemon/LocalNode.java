@@ -5,7 +5,6 @@ import dev.swarmd.agent.RemoteDispatcher;
 import dev.swarmd.api.ApiException;
 import dev.swarmd.api.NodeControl;
 import dev.swarmd.dns.NodeDns;
-import dev.swarmd.dispatcher.DispatcherService;
 import dev.swarmd.endpoint.AddressPool;
 import dev.swarmd.engine.Engine;
 import dev.swarmd.ingress.Ingress;
@@ -68,8 +67,6 @@ final class LocalNode implements NodeControl {
   private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
-  /** The managers' Raft traffic, on each manager's advertise address (mutual TLS). */
-  private static final int RAFT_PORT = 7947;
 
   private final Path swarmDir;
   private final Path certDir;
@@ -140,7 +137,7 @@ final class LocalNode implements NodeControl {
         host + ":" + listenPort);
     write(s);
     prepareNetwork(host);
-    registerSelf(startManager(s, clusterId, pool), s);
+    registerSelf(startManager(s, clusterId, pool, true), s);
     LOG.info("swarm {}: virtual IPs and the containers' resolver from {}", clusterId, pool.vipSubnet());
     return nodeId;
   }
@@ -165,32 +162,44 @@ final class LocalNode implements NodeControl {
     JoinClient.Joined joined = JoinClient.join(request.remoteAddrs().get(0), request.token(), host,
         request.availability(), describe());
     SwarmCa.writeNodeIdentity(certDir, joined.keys().getPrivate(), joined.certificate(), joined.caCertificate());
-    NodeState s = new NodeState(joined.nodeId(), "worker", host, listenPort(request.listenAddr()),
-        request.availability(), joined.seeds(), joined.managerAddr());
+    if (joined.manager()) {
+      SwarmCa.writeCaKey(certDir, joined.caKey());
+    }
+    int listenPort = listenPort(request.listenAddr());
+    NodeState s = new NodeState(joined.nodeId(), joined.role(), host, listenPort, request.availability(),
+        joined.seeds(), joined.manager() ? host + ":" + listenPort : joined.managerAddr());
     write(s);
-    start(s);
+    if (joined.manager()) {
+      prepareNetwork(host);
+      registerSelf(startManager(s, null, null, false), s);
+    } else {
+      start(s);
+    }
   }
 
   private void start(NodeState s) {
     prepareNetwork(s.advertiseHost());
     if (s.manager()) {
-      registerSelf(startManager(s, Ids.newId(), null), s);
+      registerSelf(startManager(s, Ids.newId(), null, s.seeds().isEmpty()), s);
     } else {
       startWorker(s);
     }
   }
 
   /**
-   * Starts the manager's runtime, creating the swarm object if the journal has none (a fresh init,
-   * or an init that a crash cut short after the node's state was written: pool null, the default).
+   * Starts the manager's runtime. The founder of a swarm (the node that ran init, restarting or not)
+   * founds the Raft group alone if it has no Raft log yet (a new swarm, or a data root from before the
+   * log), and creates the swarm object if the journal has none (a fresh init, or an init that a crash
+   * cut short after the node's state was written: pool null, the default). A manager that joined waits
+   * for the leader to add it to the group.
    */
-  private SwarmRuntime startManager(NodeState s, String clusterId, AddressPool pool) {
-    // A manager with no Raft log yet (a new swarm, or a data root from before the log) founds the group alone.
-    List<RaftLog.Peer> founding = List.of(new RaftLog.Peer(s.nodeId(), s.advertiseHost() + ":" + RAFT_PORT));
+  private SwarmRuntime startManager(NodeState s, String clusterId, AddressPool pool, boolean founder) {
+    List<RaftLog.Peer> founding = founder
+        ? List.of(new RaftLog.Peer(s.nodeId(), s.advertiseHost() + ":" + RaftLog.PORT)) : List.of();
     SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT,
-        RAFT_PORT, founding));
+        RaftLog.PORT, founding, s.seeds()));
     try {
-      if (!rt.view().swarm().exists()) {
+      if (founder && !rt.view().swarm().exists()) {
         String ca = SwarmCa.load(certDir).certPem();
         AddressPool addresses = pool != null ? pool : addressPool(List.of(), 0);
         SwarmEntity.Reply r = await(rt.entities().swarm(reply -> new SwarmEntity.Init(clusterId,
@@ -198,7 +207,6 @@ final class LocalNode implements NodeControl {
             Cause.loop("swarm init", "node " + s.nodeId()), reply)));
         LOG.info("swarm {} created", r.state().clusterId());
       }
-      rt.system().systemActorOf(DispatcherService.create(rt.dispatcher(), rt.view()), "dispatcher", Props.empty());
       joinEndpoint = await(JoinServer.start(apiSystem, rt, certDir, s.advertiseHost(), s.listenPort()));
     } catch (RuntimeException e) {
       rt.stop(Duration.ofSeconds(10));

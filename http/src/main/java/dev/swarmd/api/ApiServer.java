@@ -61,17 +61,29 @@ public final class ApiServer {
 
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
     return RequestBody.read(request, MAX_BODY_BYTES, BODY_TIMEOUT, system)
-        .thenCompose(body -> {
+        .thenCompose(body -> caughtUp().thenCompose(v -> {
           Call call = call(request, body);
           try {
             return route(call);
           } catch (ApiException e) {
             return CompletableFuture.failedFuture(e);
           }
-        })
+        }))
         .thenApply(this::respond)
         .exceptionally(this::fail)
         .thenApply(this::withHeaders);
+  }
+
+  /**
+   * On a manager that does not lead, waits until its view has every change committed before the call,
+   * so that a client reads what it wrote through any manager. Without a leader the view is served as it is.
+   */
+  private CompletionStage<Void> caughtUp() {
+    var raft = node.runtime().filter(rt -> node.isManager()).map(SwarmRuntime::raftLog).orElse(null);
+    if (raft == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return raft.barrier().exceptionally(e -> null);
   }
 
   private Call call(HttpRequest request, byte[] body) {

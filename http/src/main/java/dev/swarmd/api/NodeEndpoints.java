@@ -102,7 +102,8 @@ final class NodeEndpoints {
 
   private static com.fasterxml.jackson.databind.node.ObjectNode render(SwarmRuntime rt, NodeControl node,
       NodeEntity.State n) {
-    return NodeJson.render(n, node.nodeId(), rt.view().swarm().caCertPem());
+    String leader = rt.raftLog() == null ? null : rt.raftLog().leader().orElse(null);
+    return NodeJson.render(n, leader, rt.view().swarm().caCertPem());
   }
 
 }

@@ -29,8 +29,12 @@ public final class JoinClient {
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
   /** What a join brings: the node's identity and where its managers are. */
-  public record Joined(String nodeId, KeyPair keys, String certificate, String caCertificate, List<String> seeds,
-      String managerAddr) {}
+  public record Joined(String nodeId, String role, KeyPair keys, String certificate, String caCertificate,
+      String caKey, List<String> seeds, String managerAddr) {
+    public boolean manager() {
+      return "manager".equals(role);
+    }
+  }
 
   private JoinClient() {}
 
@@ -60,7 +64,8 @@ public final class JoinClient {
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(req))));
       JoinMessages.Response r = MAPPER.readValue(body, JoinMessages.Response.class);
-      return new Joined(r.nodeId(), keys, r.certificate(), caPem, r.seeds(), r.managerAddr());
+      return new Joined(r.nodeId(), r.role() == null ? "worker" : r.role(), keys, r.certificate(), caPem, r.caKey(),
+          r.seeds(), r.managerAddr());
     } catch (IOException e) {
       throw new ApiException(503, "could not reach the manager at " + remote + ": " + e.getMessage());
     } catch (GeneralSecurityException e) {

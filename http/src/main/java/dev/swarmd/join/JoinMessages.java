@@ -10,8 +10,12 @@ final class JoinMessages {
   /** publicKey: the joiner's public key, PEM; addr: the address the joiner advertises. */
   record Request(String token, String publicKey, String addr, String availability, NodeDescription description) {}
 
-  /** seeds: the managers' cluster addresses (pekko://swarm@host:port). */
-  record Response(String nodeId, String certificate, String caCertificate, List<String> seeds, String managerAddr) {}
+  /**
+   * role: manager or worker, as the token said; caKey: the CA's key, PEM, for a manager only (it signs
+   * the certificates of the nodes that join it); seeds: the managers' cluster addresses (pekko://swarm@host:port).
+   */
+  record Response(String nodeId, String role, String certificate, String caCertificate, String caKey,
+      List<String> seeds, String managerAddr) {}
 
   record Error(String message) {}
 }

@@ -8,6 +8,7 @@ import dev.swarmd.node.NodeEntity;
 import dev.swarmd.protocol.Cause;
 import dev.swarmd.protocol.Ids;
 import dev.swarmd.protocol.NodeSpec;
+import dev.swarmd.raft.RaftLog;
 import dev.swarmd.swarm.SwarmCa;
 import dev.swarmd.swarm.SwarmEntity;
 import dev.swarmd.swarm.SwarmRuntime;
@@ -58,6 +59,9 @@ public final class JoinServer {
   private final SwarmRuntime rt;
   private final SwarmCa ca;
 
+  /** Where a joining manager serves joins in turn: Docker's default listen port (--listen-addr). */
+  private static final int DEFAULT_LISTEN_PORT = 2377;
+
   private JoinServer(ActorSystem<?> system, SwarmRuntime rt, SwarmCa ca) {
     this.system = system;
     this.rt = rt;
@@ -106,31 +110,48 @@ public final class JoinServer {
     if (req.token() == null || req.description() == null || req.addr() == null) {
       return done(error(400, "invalid join request: token, addr and description are required"));
     }
-    if (req.token().equals(swarm.managerToken())) {
-      return done(error(400, "swarmd runs one manager per swarm for now (several managers need a shared journal): "
-          + "join this node with the worker token"));
-    }
-    if (!req.token().equals(swarm.workerToken())) {
+    boolean manager = req.token().equals(swarm.managerToken());
+    if (!manager && !req.token().equals(swarm.workerToken())) {
       return done(error(400, BAD_TOKEN));
+    }
+    String host = req.addr();
+    if (manager && (rt.raftLog() == null || !rt.raftLog().isLeader())) {
+      String leader = rt.raftLog() == null ? null : rt.raftLog().leader().flatMap(id -> rt.view().node(id))
+          .map(NodeEntity.State::managerAddr).orElse(null);
+      return done(error(503, "managers join through the leader" + (leader == null ? "" : ": join at " + leader)));
     }
     String availability = req.availability() == null || req.availability().isEmpty() ? "active" : req.availability();
     if (!Set.of("active", "pause", "drain").contains(availability)) {
       return done(error(400, "invalid availability: " + availability));
     }
     String nodeId = Ids.newId();
-    String cert = ca.issue(key, nodeId, "worker", swarm.clusterId(), null,
+    String role = manager ? "manager" : "worker";
+    // A manager's certificate names its address: the other managers check it on every Raft connection.
+    String cert = ca.issue(key, nodeId, role, swarm.clusterId(), manager ? host : null,
         Duration.ofNanos(swarm.settings().nodeCertExpiry()));
-    NodeSpec spec = new NodeSpec(null, Map.of(), "worker", availability);
-    Cause cause = Cause.loop("join", "worker " + req.description().hostname() + " at " + req.addr());
-    return rt.entities().node(nodeId, r -> new NodeEntity.Register(spec, req.description(), req.addr(), null, "unknown", cause, r))
+    NodeSpec spec = new NodeSpec(null, Map.of(), role, availability);
+    String managerAddr = manager ? host + ":" + DEFAULT_LISTEN_PORT : null;
+    Cause cause = Cause.loop("join", role + " " + req.description().hostname() + " at " + req.addr());
+    return rt.entities().node(nodeId, r -> new NodeEntity.Register(spec, req.description(), req.addr(), managerAddr,
+            "unknown", cause, r))
         .thenApply(r -> {
           if (r.failure() != null) {
             return error(500, r.failure().message());
           }
-          LOG.info("node {} ({}) joined the swarm as a worker from {}", nodeId, req.description().hostname(),
+          LOG.info("node {} ({}) joined the swarm as a {} from {}", nodeId, req.description().hostname(), role,
               req.addr());
+          if (manager) {
+            // Raft catches the new member up once it runs, then counts it as a voter.
+            RaftLog.Peer peer = new RaftLog.Peer(nodeId, host + ":" + RaftLog.PORT);
+            rt.raftLog().addPeer(peer).whenComplete((v, e) -> {
+              if (e != null) {
+                LOG.warn("manager {} was not added to the raft group: {}", nodeId, e.toString());
+              }
+            });
+          }
           String seed = Cluster.get(rt.system()).selfMember().address().toString();
-          return json(200, new JoinMessages.Response(nodeId, cert, ca.certPem(), List.of(seed),
+          return json(200, new JoinMessages.Response(nodeId, role, cert, ca.certPem(), manager ? ca.keyPem() : null,
+              List.of(seed),
               rt.view().node(rt.nodeId()).map(NodeEntity.State::managerAddr).orElse(null)));
         });
   }

@@ -63,7 +63,7 @@ class RequestBodyTest {
       raftPort = free.getLocalPort();
     }
     runtime = SwarmRuntime.startManager(swarmDir, nodeId, "127.0.0.1", 0, raftPort,
-        List.of(new RaftLog.Peer(nodeId, "127.0.0.1:" + raftPort))).toCompletableFuture()
+        List.of(new RaftLog.Peer(nodeId, "127.0.0.1:" + raftPort)), List.of()).toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
     String token = SwarmCa.joinToken(ca.certPem());
     runtime.entities().swarm(r -> new SwarmEntity.Init("cluster1", SwarmEntity.Settings.defaults(), AddressPool.LEGACY, ca.certPem(),

@@ -72,6 +72,29 @@ public final class SwarmCa {
     return certPem;
   }
 
+  /** The CA's key, PEM: every manager holds it, to sign the certificates of the nodes that join it. */
+  public String keyPem() {
+    return pem(key);
+  }
+
+  /** Keeps the CA's key a manager got when it joined, owner-only, beside the CA's certificate. */
+  public static void writeCaKey(Path certDir, String keyPem) {
+    try {
+      writeOwnerOnly(certDir.resolve(CA_KEY), keyPem);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write the swarm CA's key: " + e.getMessage(), e);
+    }
+  }
+
+  /** The CA certificate of a node's data root (every node has it; only managers have the key). */
+  public static String certPem(Path certDir) {
+    try {
+      return Files.readString(certDir.resolve(CA_CERT));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the swarm CA certificate: " + e.getMessage(), e);
+    }
+  }
+
   public static SwarmCa create(Path certDir, String clusterId) {
     try {
       Files.createDirectories(certDir);

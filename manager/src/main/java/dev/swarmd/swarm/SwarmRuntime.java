@@ -8,6 +8,9 @@ import dev.swarmd.node.Membership;
 import dev.swarmd.node.NodeEntity;
 import dev.swarmd.orchestrator.ControlLoop;
 import dev.swarmd.persistence.Journal;
+import dev.swarmd.dispatcher.DispatcherService;
+import dev.swarmd.raft.LeaderAllocation;
+import dev.swarmd.raft.LeaderDuties;
 import dev.swarmd.raft.RaftLog;
 import dev.swarmd.service.ServiceEntity;
 import dev.swarmd.store.Entities;
@@ -19,12 +22,16 @@ import dev.swarmd.view.ViewSnapshot;
 import dev.swarmd.view.ViewSnapshotter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -70,7 +77,7 @@ public final class SwarmRuntime {
         .withFallback(Journal.config(swarmDir))
         .withFallback(ConfigFactory.load());
     this.system = ActorSystem.create(Behaviors.empty(), "swarm", config);
-    this.entities = new Entities(system);
+    this.entities = new Entities(system, clock);
     this.dispatcher = new ManagerDispatcher(view, entities);
   }
 
@@ -80,14 +87,14 @@ public final class SwarmRuntime {
    * and the control loops. Completes when the API may serve from the view.
    */
   public static CompletionStage<SwarmRuntime> startManager(Path swarmDir, String nodeId, String advertiseHost,
-      int clusterPort, int raftPort, List<RaftLog.Peer> founding) {
+      int clusterPort, int raftPort, List<RaftLog.Peer> founding, List<String> seeds) {
     SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort, true);
-    return rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding).thenApply(v -> rt);
+    return rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding, seeds).thenApply(v -> rt);
   }
 
   /** The swarm's Raft group: one per swarm, named by its CA, which every manager holds. */
   private static UUID raftGroup(Path certDir) {
-    String ca = SwarmCa.load(certDir).certPem();
+    String ca = SwarmCa.certPem(certDir);
     return UUID.nameUUIDFromBytes(SwarmCa.digest(ca).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
@@ -122,7 +129,7 @@ public final class SwarmRuntime {
    * Rebuilds the view: from the view snapshot, if there is one, then the journal's events after it;
    * then keeps the snapshot following the journal.
    */
-  private CompletionStage<Void> boot(RaftLog.Peer self, List<RaftLog.Peer> founding) {
+  private CompletionStage<Void> boot(RaftLog.Peer self, List<RaftLog.Peer> founding, List<String> seeds) {
     long t0 = System.nanoTime();
     Optional<ViewSnapshot> snapshot = ViewSnapshot.read(system, swarmDir);
     snapshot.ifPresent(sn -> {
@@ -148,21 +155,54 @@ public final class SwarmRuntime {
       }
       ViewSnapshotter.start(system, swarmDir, now);
       startRaft(self, founding);
-    }).thenCompose(v -> raftLog.leaderReady()).thenAccept(ready -> {
+    }).thenCompose(v -> raftLog.leaderKnown()).thenAccept(leader -> {
       ClusterSharding sharding = ClusterSharding.get(system);
+      LeaderAllocation onLeader = new LeaderAllocation(() -> Optional.ofNullable(raftLog));
       sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock))
-          .withRole("manager"));
+          .withRole("manager").withAllocationStrategy(onLeader));
       sharding.init(Entity.of(TaskEntity.KEY, c -> TaskEntity.create(c.getEntityId(), clock))
-          .withRole("manager"));
+          .withRole("manager").withAllocationStrategy(onLeader));
       sharding.init(Entity.of(NodeEntity.KEY, c -> NodeEntity.create(c.getEntityId(), clock))
-          .withRole("manager"));
-      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock)).withRole("manager"));
-      Cluster cluster = Cluster.get(system);
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-      system.systemActorOf(Membership.create(entities, view), "membership", org.apache.pekko.actor.typed.Props.empty());
-      system.systemActorOf(ControlLoop.create(view, entities), "control-loop",
+          .withRole("manager").withAllocationStrategy(onLeader));
+      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock))
+          .withRole("manager").withAllocationStrategy(onLeader));
+      joinCluster(seeds);
+      Map<String, Supplier<Behavior<?>>> duties = new LinkedHashMap<>();
+      duties.put("membership", () -> Membership.create(entities, view));
+      duties.put("control-loop", () -> ControlLoop.create(view, entities));
+      duties.put("dispatcher", () -> DispatcherService.create(dispatcher, view));
+      system.systemActorOf(LeaderDuties.create(raftLog, duties), "leader-duties",
           org.apache.pekko.actor.typed.Props.empty());
     });
+  }
+
+  /**
+   * Forms the cluster alone (a single manager), or joins the other managers: those the join named,
+   * and the Raft group's members. The member with the smallest ID lists itself first, so that a
+   * swarm whose managers all restart forms again around it, after it has asked the others.
+   */
+  private void joinCluster(List<String> seeds) {
+    Cluster cluster = Cluster.get(system);
+    org.apache.pekko.actor.Address selfAddress = cluster.selfMember().address();
+    List<RaftLog.Peer> peers = raftLog.peers();
+    if (seeds.isEmpty() && peers.size() <= 1) {
+      cluster.manager().tell(Join.create(selfAddress));
+      return;
+    }
+    List<org.apache.pekko.actor.Address> addresses = new java.util.ArrayList<>();
+    seeds.forEach(s -> addresses.add(org.apache.pekko.actor.AddressFromURIString.parse(s)));
+    boolean first = peers.stream().map(RaftLog.Peer::id).sorted().findFirst().map(nodeId::equals).orElse(false);
+    for (RaftLog.Peer p : peers) {
+      String host = p.address().substring(0, p.address().lastIndexOf(':'));
+      org.apache.pekko.actor.Address a = new org.apache.pekko.actor.Address("pekko", system.name(), host,
+          selfAddress.getPort().orElse(7946));
+      if (!addresses.contains(a)) {
+        addresses.add(a);
+      }
+    }
+    addresses.remove(selfAddress);
+    addresses.add(first ? 0 : addresses.size(), selfAddress);
+    cluster.manager().tell(new JoinSeedNodes(addresses));
   }
 
   /**
@@ -184,6 +224,11 @@ public final class SwarmRuntime {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot start the raft member: " + e.getMessage(), e);
     }
+  }
+
+  /** This manager's member of the swarm's Raft group. */
+  public RaftLog raftLog() {
+    return raftLog;
   }
 
   public SwarmView view() {

@@ -83,6 +83,12 @@ final class JournalStateMachine extends BaseStateMachine {
     });
   }
 
+  /** A read's barrier (see {@link RaftLog#barrier()}): by the time Raft calls this, it is passed. */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     roles.leaderChanged(newLeaderId);

@@ -38,6 +38,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -57,8 +58,12 @@ public final class RaftLog implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftLog.class);
   /** A write that is not committed and applied within this is failed (its outcome is then unknown). */
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a read through a follower waits to catch up with the leader before it is served as it is. */
+  private static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(2);
   /** How long a write waits for this member to become a ready leader, when it is about to be one. */
   private static final Duration LEADER_WAIT = Duration.ofSeconds(5);
+  /** The port of the managers' Raft traffic, on each manager's advertise address. */
+  public static final int PORT = 7947;
   /** The local journal every manager applies committed entries to. */
   public static final String LOCAL_JOURNAL = "pekko.persistence.journal.leveldb";
 
@@ -84,6 +89,7 @@ public final class RaftLog implements Closeable {
     return t;
   });
   private final List<Consumer<Optional<String>>> leaderWatchers = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Boolean>> leadingWatchers = new CopyOnWriteArrayList<>();
   private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
 
   private RaftLog(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
@@ -112,6 +118,8 @@ public final class RaftLog implements Closeable {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(5, TimeUnit.SECONDS));
+    // Reads through a follower first wait for everything committed before them (see barrier()).
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     // The log is the history every manager catches up from: no snapshot, so nothing is purged.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
     RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
@@ -136,7 +144,7 @@ public final class RaftLog implements Closeable {
       public void leaderReady() {
         RaftLog log = made.get();
         if (log != null) {
-          log.ready.complete(null);
+          log.onLeaderReady();
         }
       }
     });
@@ -244,6 +252,62 @@ public final class RaftLog implements Closeable {
     }
   }
 
+  /**
+   * Adds a manager to the group (run on the leader). Raft first brings the new member's log up to
+   * date, then commits the configuration that counts it as a voter; completes when that is committed.
+   */
+  public CompletableFuture<Void> addPeer(Peer peer) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      SetConfigurationRequest request = new SetConfigurationRequest(clientId, self, groupId,
+          callIds.incrementAndGet(), SetConfigurationRequest.Arguments.newBuilder()
+              .setServersInNewConf(List.of(peer.toRaft()))
+              .setMode(SetConfigurationRequest.Mode.ADD)
+              .build());
+      server.setConfigurationAsync(request).whenComplete((reply, error) -> {
+        if (error != null) {
+          done.completeExceptionally(error);
+        } else if (!reply.isSuccess()) {
+          done.completeExceptionally(reply.getException());
+        } else {
+          LOG.info("raft member {} added to the group: {}", peer.id(), peers());
+          done.complete(null);
+        }
+      });
+    } catch (IOException e) {
+      done.completeExceptionally(e);
+    }
+    return done;
+  }
+
+  /**
+   * Completes once this manager has applied every entry committed before the call: at once on the
+   * leader (it acknowledges a write only after applying it), after asking the leader for its commit
+   * index on a follower (Raft's ReadIndex). Fails if no leader answers in time.
+   */
+  public CompletableFuture<Void> barrier() {
+    if (isLeader()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(self)
+        .setGroupId(groupId)
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(Message.EMPTY)
+        .setType(RaftClientRequest.readRequestType())
+        .build();
+    try {
+      return server.submitClientRequestAsync(request).thenAccept(reply -> {
+        if (!reply.isSuccess()) {
+          throw new java.util.concurrent.CompletionException(reply.getException());
+        }
+      }).orTimeout(BARRIER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** The leader's node ID, if the group has one this member knows. */
   public Optional<String> leader() {
     try {
@@ -281,9 +345,34 @@ public final class RaftLog implements Closeable {
     return ready;
   }
 
+  /** Completes when this member first knows a leader (itself, or one that has contacted it). */
+  public CompletableFuture<String> leaderKnown() {
+    CompletableFuture<String> known = new CompletableFuture<>();
+    watchLeader(l -> l.ifPresent(known::complete));
+    leader().ifPresent(known::complete);
+    return known;
+  }
+
   /** Calls watcher with the leader's ID (empty: none) each time leadership moves. */
   public void watchLeader(Consumer<Optional<String>> watcher) {
     leaderWatchers.add(watcher);
+  }
+
+  /**
+   * Calls watcher with true once this member leads (its term's first entry applied: it has every
+   * committed entry), and with false when it stops leading.
+   */
+  public void watchLeading(Consumer<Boolean> watcher) {
+    leadingWatchers.add(watcher);
+    if (isLeader()) {
+      watcher.accept(true);
+    }
+  }
+
+  private void onLeaderReady() {
+    LOG.info("raft member {} leads the group", self);
+    ready.complete(null);
+    leadingWatchers.forEach(w -> w.accept(true));
   }
 
   private void onLeaderChanged(RaftPeerId leaderId) {
@@ -291,6 +380,7 @@ public final class RaftLog implements Closeable {
     LOG.info("raft member {}: the leader is now {}", self, leader.orElse("unknown"));
     if (!self.equals(leaderId) && ready.isDone()) {
       ready = new CompletableFuture<>();
+      leadingWatchers.forEach(w -> w.accept(false));
     }
     leaderWatchers.forEach(w -> w.accept(leader));
   }
