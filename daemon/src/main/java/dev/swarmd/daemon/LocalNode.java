@@ -122,6 +122,9 @@ final class LocalNode implements NodeControl {
 
   @Override
   public synchronized String init(InitRequest request) {
+    if (request.forceNewCluster() && state != null) {
+      return forceNewCluster(request);
+    }
     refuseIfInSwarm();
     String host = advertiseHost(request.advertiseAddr());
     int listenPort = listenPort(request.listenAddr());
@@ -140,6 +143,41 @@ final class LocalNode implements NodeControl {
     registerSelf(startManager(s, clusterId, pool, true), s);
     LOG.info("swarm {}: virtual IPs and the containers' resolver from {}", clusterId, pool.vipSubnet());
     return nodeId;
+  }
+
+  /**
+   * `docker swarm init --force-new-cluster` on a manager of a swarm that lost its quorum: this manager
+   * becomes the single manager of the same swarm (same IDs, services and history: its journal has every
+   * committed event), in a new Raft group that the old members cannot reach. They leave and join again.
+   */
+  private String forceNewCluster(InitRequest request) {
+    NodeState s = state;
+    if (!s.manager()) {
+      throw ApiException.badRequest("--force-new-cluster runs on a manager: this node is a worker");
+    }
+    String host = advertiseHost(request.advertiseAddr() == null || request.advertiseAddr().isEmpty()
+        ? s.advertiseHost() : request.advertiseAddr());
+    if (!host.equals(s.advertiseHost())) {
+      throw ApiException.badRequest("--force-new-cluster keeps this manager's advertise address " + s.advertiseHost()
+          + "; got " + host);
+    }
+    SwarmRuntime rt = runtime;
+    runtime = null;
+    if (joinEndpoint != null) {
+      joinEndpoint.unbind();
+      joinEndpoint = null;
+    }
+    if (rt != null) {
+      rt.stop(Duration.ofSeconds(15));
+    }
+    deleteRecursively(swarmDir.resolve(SwarmRuntime.RAFT_DIR));
+    SwarmRuntime.setRaftGroup(swarmDir, java.util.UUID.randomUUID());
+    NodeState alone = new NodeState(s.nodeId(), "manager", host, s.listenPort(), s.availability(), List.of(),
+        s.managerAddr());
+    write(alone);
+    registerSelf(startManager(alone, null, null, true), alone);
+    LOG.warn("node {} forced a new cluster: it is the swarm's single manager, in a new raft group", s.nodeId());
+    return s.nodeId();
   }
 
   /** The swarm's address pool, clear of everything the host uses; refused as Docker refuses a bad pool. */
@@ -164,6 +202,7 @@ final class LocalNode implements NodeControl {
     SwarmCa.writeNodeIdentity(certDir, joined.keys().getPrivate(), joined.certificate(), joined.caCertificate());
     if (joined.manager()) {
       SwarmCa.writeCaKey(certDir, joined.caKey());
+      SwarmRuntime.setRaftGroup(swarmDir, java.util.UUID.fromString(joined.raftGroup()));
     }
     int listenPort = listenPort(request.listenAddr());
     NodeState s = new NodeState(joined.nodeId(), joined.role(), host, listenPort, request.availability(),
@@ -171,7 +210,9 @@ final class LocalNode implements NodeControl {
     write(s);
     if (joined.manager()) {
       prepareNetwork(host);
-      registerSelf(startManager(s, null, null, false), s);
+      SwarmRuntime rt = startManager(s, null, null, false);
+      await(rt.raftLog().leaderKnown());
+      registerSelf(rt, s);
     } else {
       start(s);
     }
@@ -180,7 +221,7 @@ final class LocalNode implements NodeControl {
   private void start(NodeState s) {
     prepareNetwork(s.advertiseHost());
     if (s.manager()) {
-      registerSelf(startManager(s, Ids.newId(), null, s.seeds().isEmpty()), s);
+      resumeManager(startManager(s, Ids.newId(), null, s.seeds().isEmpty()), s);
     } else {
       startWorker(s);
     }
@@ -217,18 +258,50 @@ final class LocalNode implements NodeControl {
 
   /** The manager registers itself (or refreshes its description) and starts its agent, in-process. */
   private void registerSelf(SwarmRuntime rt, NodeState s) {
-    NodeSpec spec = new NodeSpec(null, Map.of(), "manager", s.availability());
-    NodeEntity.Reply reg = await(rt.entities().node(s.nodeId(), reply -> new NodeEntity.Register(spec, describe(),
-        s.advertiseHost(), s.managerAddr(), "ready", Cause.loop("node " + s.nodeId(), "node started"), reply)));
+    NodeEntity.Reply reg = await(register(rt, s));
     if (reg.failure() != null) {
       rt.stop(Duration.ofSeconds(10));
       throw new IllegalStateException(reg.failure().message());
     }
+    startManagerNode(rt, s);
+  }
+
+  private CompletionStage<NodeEntity.Reply> register(SwarmRuntime rt, NodeState s) {
+    NodeSpec spec = new NodeSpec(null, Map.of(), "manager", s.availability());
+    return rt.entities().node(s.nodeId(), reply -> new NodeEntity.Register(spec, describe(), s.advertiseHost(),
+        s.managerAddr(), "ready", Cause.loop("node " + s.nodeId(), "node started"), reply));
+  }
+
+  /**
+   * A manager that comes back serves at once, leader or not (reads, and its tasks keep running); it
+   * registers itself once the swarm has a leader, trying again until then.
+   */
+  private void resumeManager(SwarmRuntime rt, NodeState s) {
+    startManagerNode(rt, s);
+    registerWhenLed(rt, s);
+  }
+
+  private void registerWhenLed(SwarmRuntime rt, NodeState s) {
+    register(rt, s).whenComplete((reg, error) -> {
+      if (runtime != rt) {
+        return;
+      }
+      if (error != null) {
+        LOG.info("node {} not registered yet ({}); trying again in {}", s.nodeId(), error.getMessage(), REJOIN_DELAY);
+        CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)
+            .execute(() -> registerWhenLed(rt, s));
+      } else if (reg.failure() != null) {
+        LOG.error("node {} cannot register with the swarm: {}", s.nodeId(), reg.failure().message());
+      }
+    });
+  }
+
+  private void startManagerNode(SwarmRuntime rt, NodeState s) {
     List<ActorRef<?>> actors = startNodeActors(rt, s, rt.dispatcher());
     this.state = s;
     this.runtime = rt;
     this.nodeActors = actors;
-    LOG.info("node {} ({}) is the manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
+    LOG.info("node {} ({}) is a manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
   }
 
   private void startWorker(NodeState s) {

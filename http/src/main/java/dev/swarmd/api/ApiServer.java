@@ -1,6 +1,7 @@
 package dev.swarmd.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.swarmd.store.Entities;
 import dev.swarmd.swarm.SwarmRuntime;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -234,6 +235,8 @@ public final class ApiServer {
     ApiException e;
     if (cause instanceof ApiException api) {
       e = api;
+    } else if (cause instanceof Entities.NoLeader) {
+      e = new ApiException(503, cause.getMessage());
     } else if (cause instanceof TimeoutException) {
       e = new ApiException(503, "the swarm did not answer in time: " + cause.getMessage());
     } else {

@@ -43,7 +43,7 @@ final class SwarmEndpoints {
         && !spec.string("Name").equals("default")) {
       throw ApiException.badRequest("swarm spec must be named \"default\"");
     }
-    if (node.runtime().isPresent()) {
+    if (node.runtime().isPresent() && !Boolean.TRUE.equals(force)) {
       throw ApiException.unavailable(ALREADY_IN_SWARM);
     }
     String id = node.init(new NodeControl.InitRequest(listen, advertise,

@@ -30,7 +30,7 @@ public final class JoinClient {
 
   /** What a join brings: the node's identity and where its managers are. */
   public record Joined(String nodeId, String role, KeyPair keys, String certificate, String caCertificate,
-      String caKey, List<String> seeds, String managerAddr) {
+      String caKey, String raftGroup, List<String> seeds, String managerAddr) {
     public boolean manager() {
       return "manager".equals(role);
     }
@@ -65,7 +65,7 @@ public final class JoinClient {
           .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(req))));
       JoinMessages.Response r = MAPPER.readValue(body, JoinMessages.Response.class);
       return new Joined(r.nodeId(), r.role() == null ? "worker" : r.role(), keys, r.certificate(), caPem, r.caKey(),
-          r.seeds(), r.managerAddr());
+          r.raftGroup(), r.seeds(), r.managerAddr());
     } catch (IOException e) {
       throw new ApiException(503, "could not reach the manager at " + remote + ": " + e.getMessage());
     } catch (GeneralSecurityException e) {

@@ -11,11 +11,12 @@ final class JoinMessages {
   record Request(String token, String publicKey, String addr, String availability, NodeDescription description) {}
 
   /**
-   * role: manager or worker, as the token said; caKey: the CA's key, PEM, for a manager only (it signs
-   * the certificates of the nodes that join it); seeds: the managers' cluster addresses (pekko://swarm@host:port).
+   * role: manager or worker, as the token said; caKey and raftGroup, for a manager only: the CA's key,
+   * PEM (it signs the certificates of the nodes that join it) and the ID of the Raft group it joins;
+   * seeds: the managers' cluster addresses (pekko://swarm@host:port).
    */
   record Response(String nodeId, String role, String certificate, String caCertificate, String caKey,
-      List<String> seeds, String managerAddr) {}
+      String raftGroup, List<String> seeds, String managerAddr) {}
 
   record Error(String message) {}
 }

@@ -151,7 +151,7 @@ public final class JoinServer {
           }
           String seed = Cluster.get(rt.system()).selfMember().address().toString();
           return json(200, new JoinMessages.Response(nodeId, role, cert, ca.certPem(), manager ? ca.keyPem() : null,
-              List.of(seed),
+              manager ? rt.raftGroup().toString() : null, List.of(seed),
               rt.view().node(rt.nodeId()).map(NodeEntity.State::managerAddr).orElse(null)));
         });
   }

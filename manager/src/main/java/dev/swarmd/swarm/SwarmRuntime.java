@@ -9,7 +9,7 @@ import dev.swarmd.node.NodeEntity;
 import dev.swarmd.orchestrator.ControlLoop;
 import dev.swarmd.persistence.Journal;
 import dev.swarmd.dispatcher.DispatcherService;
-import dev.swarmd.raft.LeaderAllocation;
+import dev.swarmd.raft.EntityHost;
 import dev.swarmd.raft.LeaderDuties;
 import dev.swarmd.raft.RaftLog;
 import dev.swarmd.service.ServiceEntity;
@@ -20,6 +20,8 @@ import dev.swarmd.task.TaskEntity;
 import dev.swarmd.view.SwarmView;
 import dev.swarmd.view.ViewSnapshot;
 import dev.swarmd.view.ViewSnapshotter;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -29,13 +31,12 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
@@ -45,7 +46,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One node's membership in a swarm: the Pekko cluster system bound to the node's advertise
- * address, the sharded entities it hosts as a manager, the read view and the control loops.
+ * address; for a manager its Raft member, the entities it hosts while it leads, the read view and the
+ * control loops.
  */
 public final class SwarmRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmRuntime.class);
@@ -59,6 +61,10 @@ public final class SwarmRuntime {
   private final boolean manager;
   private final Path swarmDir;
   private volatile RaftLog raftLog;
+  /** Under the swarm directory: the Raft log, and the ID of its group. */
+  public static final String RAFT_DIR = "raft";
+  private static final String RAFT_GROUP = "raft-group";
+  private volatile org.apache.pekko.actor.typed.ActorRef<EntityHost.Msg> entityHost;
 
   private SwarmRuntime(Path swarmDir, String nodeId, String advertiseHost, int clusterPort, boolean manager) {
     this.nodeId = nodeId;
@@ -77,7 +83,7 @@ public final class SwarmRuntime {
         .withFallback(Journal.config(swarmDir))
         .withFallback(ConfigFactory.load());
     this.system = ActorSystem.create(Behaviors.empty(), "swarm", config);
-    this.entities = new Entities(system, clock);
+    this.entities = new Entities(system, clock, () -> Optional.ofNullable(raftLog), () -> entityHost);
     this.dispatcher = new ManagerDispatcher(view, entities);
   }
 
@@ -92,10 +98,35 @@ public final class SwarmRuntime {
     return rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding, seeds).thenApply(v -> rt);
   }
 
-  /** The swarm's Raft group: one per swarm, named by its CA, which every manager holds. */
-  private static UUID raftGroup(Path certDir) {
-    String ca = SwarmCa.certPem(certDir);
-    return UUID.nameUUIDFromBytes(SwarmCa.digest(ca).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  /**
+   * The swarm's Raft group, kept beside the log: a manager that joins is given it, and
+   * `--force-new-cluster` founds a new one, so that the old group's members reach nothing of it. A
+   * data root without one (the first start of a swarm's founder) takes a new one.
+   */
+  public static UUID raftGroup(Path swarmDir) {
+    Path file = swarmDir.resolve(RAFT_GROUP);
+    try {
+      if (Files.exists(file)) {
+        return UUID.fromString(Files.readString(file).trim());
+      }
+      UUID group = UUID.randomUUID();
+      setRaftGroup(swarmDir, group);
+      return group;
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalStateException("cannot read the swarm's raft group in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Names the Raft group this data root's manager is (or is to be) a member of. */
+  public static void setRaftGroup(Path swarmDir, UUID group) {
+    try {
+      Files.createDirectories(swarmDir);
+      Path tmp = swarmDir.resolve(RAFT_GROUP + ".tmp");
+      Files.writeString(tmp, group.toString());
+      Files.move(tmp, swarmDir.resolve(RAFT_GROUP), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write the swarm's raft group: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -155,17 +186,14 @@ public final class SwarmRuntime {
       }
       ViewSnapshotter.start(system, swarmDir, now);
       startRaft(self, founding);
-    }).thenCompose(v -> raftLog.leaderKnown()).thenAccept(leader -> {
-      ClusterSharding sharding = ClusterSharding.get(system);
-      LeaderAllocation onLeader = new LeaderAllocation(() -> Optional.ofNullable(raftLog));
-      sharding.init(Entity.of(ServiceEntity.KEY, c -> ServiceEntity.create(c.getEntityId(), clock))
-          .withRole("manager").withAllocationStrategy(onLeader));
-      sharding.init(Entity.of(TaskEntity.KEY, c -> TaskEntity.create(c.getEntityId(), clock))
-          .withRole("manager").withAllocationStrategy(onLeader));
-      sharding.init(Entity.of(NodeEntity.KEY, c -> NodeEntity.create(c.getEntityId(), clock))
-          .withRole("manager").withAllocationStrategy(onLeader));
-      sharding.init(Entity.of(SwarmEntity.KEY, c -> SwarmEntity.create(clock))
-          .withRole("manager").withAllocationStrategy(onLeader));
+      Map<String, Function<String, Behavior<?>>> kinds = Map.of(
+          ServiceEntity.KEY.name(), id -> ServiceEntity.create(id, clock),
+          TaskEntity.KEY.name(), id -> TaskEntity.create(id, clock),
+          NodeEntity.KEY.name(), id -> NodeEntity.create(id, clock),
+          SwarmEntity.KEY.name(), id -> SwarmEntity.create(clock));
+      entityHost = system.systemActorOf(EntityHost.create(raftLog, kinds), EntityHost.NAME,
+          org.apache.pekko.actor.typed.Props.empty());
+      raftLog.watchLeader(entities::leadershipMoved);
       joinCluster(seeds);
       Map<String, Supplier<Behavior<?>>> duties = new LinkedHashMap<>();
       duties.put("membership", () -> Membership.create(entities, view));
@@ -214,7 +242,7 @@ public final class SwarmRuntime {
     Path certs = swarmDir.resolve("certificates");
     SwarmCa.Tls tls = SwarmCa.tls(certs);
     try {
-      raftLog = RaftLog.start(Adapter.toClassic(system), swarmDir.resolve("raft"), raftGroup(certs), self, founding,
+      raftLog = RaftLog.start(Adapter.toClassic(system), swarmDir.resolve(RAFT_DIR), raftGroup(swarmDir), self, founding,
           tls.keys(), tls.trust(), (pid, seq, event) -> {
             Stamp stamp = view.replay(pid, event);
             if (stamp != null) {
@@ -229,6 +257,11 @@ public final class SwarmRuntime {
   /** This manager's member of the swarm's Raft group. */
   public RaftLog raftLog() {
     return raftLog;
+  }
+
+  /** The ID of the swarm's Raft group, which a joining manager is given. */
+  public UUID raftGroup() {
+    return raftGroup(swarmDir);
   }
 
   public SwarmView view() {

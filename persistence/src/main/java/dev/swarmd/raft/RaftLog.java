@@ -117,6 +117,9 @@ public final class RaftLog implements Closeable {
     // A dead leader is replaced within about 2 s; a busy 2-core host does not call a live one dead.
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
+    // Right after a start the member asks for votes sooner: a single manager leads within a second.
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(600, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(5, TimeUnit.SECONDS));
     // Reads through a follower first wait for everything committed before them (see barrier()).
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
@@ -148,7 +151,9 @@ public final class RaftLog implements Closeable {
         }
       }
     });
-    RaftGroup raftGroup = RaftGroup.valueOf(groupId, peers.stream().map(Peer::toRaft).toList());
+    // A member with a log takes the group's configuration from it alone: given peers here, it would start
+    // from them (a restarted member of three, alone, electing itself).
+    RaftGroup raftGroup = RaftGroup.valueOf(groupId, fresh ? peers.stream().map(Peer::toRaft).toList() : List.of());
     RaftServer server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(raftGroup)
@@ -345,12 +350,24 @@ public final class RaftLog implements Closeable {
     return ready;
   }
 
-  /** Completes when this member first knows a leader (itself, or one that has contacted it). */
+  /**
+   * Completes when this member is in the group's configuration and knows its leader: at once for a
+   * member that has a log, once the leader has added and caught it up for a manager that joins.
+   */
   public CompletableFuture<String> leaderKnown() {
     CompletableFuture<String> known = new CompletableFuture<>();
-    watchLeader(l -> l.ifPresent(known::complete));
-    leader().ifPresent(known::complete);
+    pollLeaderKnown(known);
     return known;
+  }
+
+  private void pollLeaderKnown(CompletableFuture<String> known) {
+    Optional<String> leader = leader();
+    boolean member = peers().stream().anyMatch(p -> p.id().equals(self.toString()));
+    if (leader.isPresent() && member) {
+      known.complete(leader.get());
+    } else if (!timers.isShutdown()) {
+      timers.schedule(() -> pollLeaderKnown(known), 50, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** Calls watcher with the leader's ID (empty: none) each time leadership moves. */
