@@ -20,6 +20,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Three managers and a worker, each a swarmd process on its own loopback address, driven by the stock CLI: the
  * managers join with the command `join-token manager` prints, every manager lists the leader and the others as
  * reachable, and a service created through one manager is scaled through another and inspected through the third.
+ * Then the leader is killed and the swarm goes on; two of three managers are killed and the survivor refuses
+ * writes with Docker's message but answers reads, until `swarm init --force-new-cluster` makes it the single
+ * manager of the same swarm, which a killed manager joins again.
  *
  * <p>Managers 127.0.0.41 (it-mm-m1, init), .42 (it-mm-m2), .43 (it-mm-m3); worker .44 (it-mm-w1).
  */
@@ -102,5 +105,83 @@ class MultiManagerTest {
             Eventually.await(m.hostname() + " lists mm-web 4/4", () -> assertInOrder(
                     m.docker("service", "ls", "--filter", "name=mm-web"), ".*mm-web\\s+replicated\\s+4/4.*"));
         }
+    }
+
+    /** The hostname of the manager m's node ls shows as Leader, if any. */
+    static String leaderSeenBy(TestNode m) {
+        Table t = MultiNode.nodeLs(m);
+        return t.where("MANAGER STATUS", "Leader").stream().map(r -> r.get("HOSTNAME")).findFirst().orElse(null);
+    }
+
+    static TestNode byHostname(String hostname) {
+        return all.stream().filter(n -> n.hostname().equals(hostname)).findFirst().orElseThrow();
+    }
+
+    static String label(TestNode m, String key) {
+        return m.docker("service", "inspect", "--format", "{{index .Spec.Labels \"" + key + "\"}}", "mm-web").ok()
+                .stdout().trim();
+    }
+
+    @Test
+    @Order(3)
+    void whenTheLeaderIsKilledAnotherLeadsAndNoTaskStops() {
+        TestNode leader = byHostname(leaderSeenBy(m1));
+        List<TestNode> others = List.of(m1, m2, m3).stream().filter(m -> m != leader).toList();
+        List<String> runningElsewhere = MultiNode.running(engine, "mm-web",
+                all.stream().filter(n -> n != leader).toList()).stream().map(c -> c.getId()).sorted().toList();
+
+        leader.kill9();
+        TestNode survivor = others.get(0);
+        Eventually.await("a write through " + survivor.hostname() + " is acknowledged after the leader died", () ->
+                survivor.docker("service", "update", "-d", "--label-add", "after=kill", "mm-web").ok());
+        Eventually.await("a new leader among the survivors", () -> {
+            String now = leaderSeenBy(survivor);
+            assertEquals(true, now != null && !now.equals(leader.hostname()), "leader " + now);
+        });
+        assertEquals("kill", label(others.get(1), "after"), "the other survivor reads the write");
+        List<String> stillRunning = MultiNode.running(engine, "mm-web", all.stream().filter(n -> n != leader).toList())
+                .stream().map(c -> c.getId()).toList();
+        for (String id : runningElsewhere) {
+            assertEquals(true, stillRunning.contains(id), "task container " + id + " kept running");
+        }
+
+        leader.startAgain();
+        Eventually.await(leader.hostname() + " back and reachable, with the write made while it was gone", () -> {
+            Table t = MultiNode.nodeLs(survivor);
+            assertEquals("Ready", MultiNode.row(t, leader.hostname()).get("STATUS"), t.toString());
+            assertEquals("Reachable", MultiNode.row(t, leader.hostname()).get("MANAGER STATUS"), t.toString());
+            assertEquals("kill", label(leader, "after"));
+        });
+    }
+
+    @Test
+    @Order(4)
+    void withoutAQuorumWritesAreRefusedUntilASurvivorForcesANewCluster() {
+        TestNode survivor = m1;
+        List<TestNode> lost = List.of(m2, m3);
+        lost.forEach(TestNode::kill9);
+
+        Eventually.await("a write without a quorum is refused with Docker's message", () -> MultiNode.assertRefused(
+                survivor.cli().run("service", "update", "-d", "--label-add", "lost=quorum", "mm-web"),
+                "Error response from daemon: The swarm does not have a leader. It's possible that too few managers "
+                        + "are online. Make sure more than half of the managers are online."));
+        assertInOrder(survivor.docker("service", "ls").ok(), ".*mm-web\\s+replicated.*");
+        assertEquals("", label(survivor, "lost"), "the refused write changed nothing");
+
+        assertInOrder(survivor.docker("swarm", "init", "--force-new-cluster", "--advertise-addr",
+                survivor.advertiseAddr()).ok(), "Swarm initialized: current node \\(" + q(survivor.nodeId())
+                + "\\) is now a manager\\.");
+        survivor.docker("service", "update", "-d", "--label-add", "forced=new-cluster", "mm-web").ok();
+        assertEquals("new-cluster", label(survivor, "forced"));
+        assertEquals(survivor.nodeId() + " Leader", survivor.docker("node", "ls", "--filter", "role=manager",
+                "--format", "{{.ID}} {{.ManagerStatus}}").stdout().lines()
+                .filter(l -> l.endsWith("Leader")).findFirst().orElse(""));
+
+        TestNode back = m2;
+        back.startAgain();
+        back.docker("swarm", "leave", "--force").ok();
+        assertInOrder(back.swarmJoin(printedManagerJoin()).ok(), "This node joined a swarm as a manager\\.");
+        Eventually.await(back.hostname() + " reads the swarm's services", () ->
+                assertEquals("new-cluster", label(back, "forced")));
     }
 }

@@ -133,7 +133,8 @@ public final class Entities {
   private CompletionStage<Host> leaderHost(long deadline) {
     RaftLog log = raft.get().orElse(null);
     String leader = log == null ? null : log.leader().orElse(null);
-    if (leader == null) {
+    // This manager's host is made once its log holds its journal's history: until then it leads nothing.
+    if (leader == null || (leader.equals(log.selfId()) && localHost.get() == null)) {
       if (System.nanoTime() > deadline) {
         return CompletableFuture.failedFuture(new NoLeader());
       }

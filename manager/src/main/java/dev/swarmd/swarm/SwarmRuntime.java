@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -186,6 +187,7 @@ public final class SwarmRuntime {
       }
       ViewSnapshotter.start(system, swarmDir, now);
       startRaft(self, founding);
+    }).thenCompose(v -> relogIfFounded(events.get())).thenAccept(v -> {
       Map<String, Function<String, Behavior<?>>> kinds = Map.of(
           ServiceEntity.KEY.name(), id -> ServiceEntity.create(id, clock),
           TaskEntity.KEY.name(), id -> TaskEntity.create(id, clock),
@@ -231,6 +233,20 @@ public final class SwarmRuntime {
     addresses.remove(selfAddress);
     addresses.add(first ? 0 : addresses.size(), selfAddress);
     cluster.manager().tell(new JoinSeedNodes(addresses));
+  }
+
+  /**
+   * A manager that founds a group on a journal with a history puts that history into the log first
+   * (see {@link RaftLog#relog}), before its entities may write.
+   */
+  private CompletionStage<Void> relogIfFounded(long replayed) {
+    if (!raftLog.founded() || (replayed == 0 && !view.swarm().exists())) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long t0 = System.nanoTime();
+    return raftLog.leaderReady().thenCompose(v -> raftLog.relog(system)).thenAccept(n ->
+        LOG.info("raft member {} founded its group on the journal's history: {} events logged in {} ms", nodeId, n,
+            (System.nanoTime() - t0) / 1_000_000));
   }
 
   /**

@@ -26,6 +26,11 @@ import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.Extension;
 import org.apache.pekko.persistence.Persistence;
+import org.apache.pekko.persistence.PersistentRepr;
+import org.apache.pekko.persistence.PersistentRepr$;
+import org.apache.pekko.persistence.journal.Tagged;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -58,6 +63,10 @@ public final class RaftLog implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftLog.class);
   /** A write that is not committed and applied within this is failed (its outcome is then unknown). */
   static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+  /** How long the leader keeps trying to add a manager that joined. */
+  private static final Duration ADD_PEER_TIMEOUT = Duration.ofMinutes(2);
+  /** Relogged entries in flight at once: enough for Raft to put many in each disk write. */
+  private static final int RELOG_WINDOW = 256;
   /** How long a read through a follower waits to catch up with the leader before it is served as it is. */
   private static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(2);
   /** How long a write waits for this member to become a ready leader, when it is about to be one. */
@@ -92,10 +101,19 @@ public final class RaftLog implements Closeable {
   private final List<Consumer<Boolean>> leadingWatchers = new CopyOnWriteArrayList<>();
   private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
 
-  private RaftLog(RaftServer server, RaftGroupId groupId, RaftPeerId self) {
+  /** Whether this member started with no log and founded the group (its journal may hold a history). */
+  private final boolean founded;
+
+  private RaftLog(RaftServer server, RaftGroupId groupId, RaftPeerId self, boolean founded) {
     this.server = server;
     this.groupId = groupId;
     this.self = self;
+    this.founded = founded;
+  }
+
+  /** This member started with no log and founded the group (see {@link #relog}). */
+  public boolean founded() {
+    return founded;
   }
 
   /**
@@ -162,7 +180,7 @@ public final class RaftLog implements Closeable {
         .setParameters(params)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
-    RaftLog log = new RaftLog(server, groupId, selfId);
+    RaftLog log = new RaftLog(server, groupId, selfId, fresh && !peers.isEmpty());
     made.set(log);
     server.start();
     LOG.info("raft member {} started on {} ({}), group {}", self.id(), self.address(),
@@ -189,12 +207,43 @@ public final class RaftLog implements Closeable {
    * commit it in time.
    */
   public CompletableFuture<Void> write(LongFunction<byte[]> entryForTerm) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
+    return append(entryForTerm).thenAccept(outcome -> {
+      if (!outcome.equals(JournalStateMachine.APPLIED)) {
+        throw new Refused(outcome);
+      }
+    });
+  }
+
+  /** As {@link #write}, completing with the outcome where it was applied ("applied", or why it was refused). */
+  private CompletableFuture<String> append(LongFunction<byte[]> entryForTerm) {
+    CompletableFuture<String> result = new CompletableFuture<>();
     submitWhenLeader(entryForTerm, System.nanoTime() + LEADER_WAIT.toNanos(), result);
     return result.orTimeout(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void submitWhenLeader(LongFunction<byte[]> entryForTerm, long deadline, CompletableFuture<Void> result) {
+  /**
+   * Puts this manager's whole journal into the log, once, when it founds a group with a history (a data
+   * root from before the log, or `--force-new-cluster`): the managers that join then get every event by
+   * replication. Here each entry is refused as already applied; a member that joins applies it. Run
+   * before any other write, since a member applies an entity's events only in order.
+   */
+  public CompletableFuture<Long> relog(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    Serialization serialization = SerializationExtension.get(system);
+    AtomicLong count = new AtomicLong();
+    return dev.swarmd.persistence.Journal.events(system, false, 0)
+        .mapAsync(RELOG_WINDOW, e -> {
+          PersistentRepr repr = PersistentRepr$.MODULE$.apply(
+              new Tagged(e.event(), java.util.Set.of(dev.swarmd.persistence.Journal.ALL)), e.sequenceNr(),
+              e.persistenceId(), "", false, ActorRef.noSender(), "relog").withTimestamp(e.timestamp());
+          count.incrementAndGet();
+          return append(term -> JournalEntry.of(term, List.of(repr), serialization).toBytes());
+        })
+        .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system)
+        .toCompletableFuture()
+        .thenApply(done -> count.get());
+  }
+
+  private void submitWhenLeader(LongFunction<byte[]> entryForTerm, long deadline, CompletableFuture<String> result) {
     DivisionInfo info;
     try {
       info = server.getDivision(groupId).getInfo();
@@ -230,12 +279,7 @@ public final class RaftLog implements Closeable {
               ? new NotLeader(String.valueOf(reply.getNotLeaderException().getSuggestedLeader()))
               : reply.getException());
         } else {
-          String outcome = reply.getMessage().getContent().toString(StandardCharsets.UTF_8);
-          if (outcome.equals(JournalStateMachine.APPLIED)) {
-            result.complete(null);
-          } else {
-            result.completeExceptionally(new Refused(outcome));
-          }
+          result.complete(reply.getMessage().getContent().toString(StandardCharsets.UTF_8));
         }
       });
     } catch (IOException e) {
@@ -262,6 +306,29 @@ public final class RaftLog implements Closeable {
    * date, then commits the configuration that counts it as a voter; completes when that is committed.
    */
   public CompletableFuture<Void> addPeer(Peer peer) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    addPeer(peer, System.nanoTime() + ADD_PEER_TIMEOUT.toNanos(), done);
+    return done;
+  }
+
+  /**
+   * The new manager's Raft member starts once its process has the join's answer, some seconds later on a
+   * busy host; a change that makes no progress meanwhile is tried again, while this member leads.
+   */
+  private void addPeer(Peer peer, long deadline, CompletableFuture<Void> done) {
+    addPeerOnce(peer).whenComplete((v, error) -> {
+      if (error == null) {
+        done.complete(null);
+      } else if (System.nanoTime() < deadline && isLeader()) {
+        LOG.info("raft member {} not added yet ({}); trying again", peer.id(), error.toString());
+        timers.schedule(() -> addPeer(peer, deadline, done), 1, TimeUnit.SECONDS);
+      } else {
+        done.completeExceptionally(error);
+      }
+    });
+  }
+
+  private CompletableFuture<Void> addPeerOnce(Peer peer) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     try {
       SetConfigurationRequest request = new SetConfigurationRequest(clientId, self, groupId,
