@@ -56,6 +56,8 @@ public final class SwarmdProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private int starts;
+    /** The JVM {@link #sigstop()} stopped and no {@link #sigcont()} has continued yet, else -1. */
+    private long stoppedPid = -1;
 
     public SwarmdProcess(String address, Path dataRoot, String hostname, String engine, Path logFile) {
         this(address, dataRoot, hostname, engine, logFile, List.of());
@@ -116,6 +118,47 @@ public final class SwarmdProcess implements AutoCloseable {
 
     public synchronized long pid() {
         return process.pid();
+    }
+
+    /**
+     * The daemon's JVM: the launcher itself when it execs java (it does once a class-data archive exists), else the
+     * java process it runs as its child.
+     */
+    public synchronized long jvmPid() {
+        if (process == null) {
+            throw new IllegalStateException("swarmd " + hostname + " is not running");
+        }
+        ProcessHandle launcher = process.toHandle();
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(launcher), launcher.descendants())
+                .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().map(ProcessHandle::pid)
+                .orElseThrow(() -> new IllegalStateException("no java process under swarmd " + hostname));
+    }
+
+    /** Freezes the daemon's JVM with SIGSTOP, as a long GC pause or a stalled VM would; {@link #sigcont()} undoes it. */
+    public synchronized void sigstop() {
+        long pid = jvmPid();
+        appendLog("\n===== it-tests: SIGSTOP of pid " + pid + " at " + Instant.now() + "\n");
+        signal("STOP", pid);
+        stoppedPid = pid;
+    }
+
+    /** Continues the JVM {@link #sigstop()} stopped, if any. */
+    public synchronized void sigcont() {
+        if (stoppedPid < 0) {
+            return;
+        }
+        signal("CONT", stoppedPid);
+        appendLog("\n===== it-tests: SIGCONT of pid " + stoppedPid + " at " + Instant.now() + "\n");
+        stoppedPid = -1;
+    }
+
+    private void signal(String name, long pid) {
+        Host.Result r = Host.run("kill", "-" + name, Long.toString(pid));
+        if (!r.ok()) {
+            throw new IllegalStateException("kill -" + name + " " + pid + " (swarmd " + hostname + ") failed: "
+                    + r.output());
+        }
     }
 
     /** Starts the process (again, on the same data root) and waits until it answers _ping. */
@@ -181,6 +224,7 @@ public final class SwarmdProcess implements AutoCloseable {
             }
         }
         process = null;
+        stoppedPid = -1;
         LIVE.remove(this);
         Eventually.await("port " + address + ":" + API_PORT + " closed after kill -9", Duration.ofSeconds(30), () -> {
             if (portOpen(Duration.ofMillis(300))) {
@@ -201,6 +245,7 @@ public final class SwarmdProcess implements AutoCloseable {
      */
     public synchronized void stop() {
         if (process != null) {
+            sigcont();
             appendLog("\n===== it-tests: stop at " + Instant.now() + "\n");
             List<ProcessHandle> tree = new ArrayList<>();
             tree.add(process.toHandle());

@@ -251,6 +251,18 @@ public final class TestNode implements AutoCloseable {
         daemon.kill9();
     }
 
+    /** Freezes the daemon with SIGSTOP (not available in reference mode); {@link #sigcont()} lets it run again. */
+    public void sigstop() {
+        requireSwarmd();
+        daemon.sigstop();
+    }
+
+    /** Continues a daemon {@link #sigstop()} froze; nothing if none is frozen. */
+    public void sigcont() {
+        requireSwarmd();
+        daemon.sigcont();
+    }
+
     /** Starts the daemon again on the same data root and waits for _ping. */
     public void startAgain() {
         requireSwarmd();
