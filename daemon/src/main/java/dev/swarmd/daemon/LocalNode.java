@@ -302,6 +302,52 @@ final class LocalNode implements NodeControl {
     this.runtime = rt;
     this.nodeActors = actors;
     LOG.info("node {} ({}) is a manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
+    // Runs when the cluster removes this manager (it was cut off or frozen, and the majority downed it)
+    // and when its system stops.
+    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> restartManagerLater(rt));
+  }
+
+  /**
+   * A manager the cluster removed (cut off, or frozen, while the majority went on) cannot come back on
+   * the same cluster system: it stops that membership, Raft member included, and starts it again from
+   * its data root, as after a restart. Its tasks keep running meanwhile.
+   */
+  private void restartManagerLater(SwarmRuntime ended) {
+    String nodeId;
+    List<ActorRef<?>> actors;
+    synchronized (this) {
+      if (runtime != ended) {
+        return;
+      }
+      runtime = null;
+      nodeId = state.nodeId();
+      actors = nodeActors;
+      if (joinEndpoint != null) {
+        joinEndpoint.unbind();
+        joinEndpoint = null;
+      }
+    }
+    LOG.warn("manager {} was removed from the swarm's cluster; starting its membership again in {}", nodeId,
+        REJOIN_DELAY);
+    CompletableFuture.runAsync(() -> {
+      org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
+      actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
+      ended.stop(Duration.ofSeconds(30));
+    }).thenRun(() -> CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(this::restartManager));
+  }
+
+  private synchronized void restartManager() {
+    NodeState s = state;
+    if (runtime != null || s == null || !s.manager()) {
+      return;
+    }
+    try {
+      start(s);
+    } catch (RuntimeException e) {
+      LOG.warn("manager {}: restart failed ({}); trying again in {}", s.nodeId(), e.toString(), REJOIN_DELAY);
+      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(this::restartManager);
+    }
   }
 
   private void startWorker(NodeState s) {

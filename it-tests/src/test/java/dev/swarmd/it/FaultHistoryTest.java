@@ -80,7 +80,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultHistoryTest {
-    static final int ROUNDS = Integer.getInteger("swarmd.faultRounds", 32);
+    static final int ROUNDS = Integer.getInteger("swarmd.faultRounds", 30);
     /** Seeds the choice of followers to kill and the clients' choices, so that a run can be told again. */
     static final long SEED = Long.getLong("swarmd.faultSeed", 20261207L);
     static final List<Integer> ADDRESSES = List.of(85, 86, 87);
@@ -94,7 +94,7 @@ class FaultHistoryTest {
 
     static final Duration CLIENTS_BEFORE = Duration.ofSeconds(1);
     static final Duration CLIENTS_AFTER = Duration.ofSeconds(3);
-    static final Duration KILLED_FOR = Duration.ofSeconds(5);
+    static final Duration KILLED_FOR = Duration.ofSeconds(3);
     static final Duration FROZEN_FOR = Duration.ofSeconds(15);
     static final Duration CUT_FOR = Duration.ofSeconds(10);
     /** How often the cut-off leader's new connections are looked for while the partition holds. */
@@ -431,7 +431,7 @@ class FaultHistoryTest {
                     assertEquals(1, new HashSet<>(leaders.values()).size(), "the managers name different leaders: "
                             + leaders);
                     Map<String, Long> versions = new TreeMap<>();
-                    for (String service : SERVICES) {
+                    for (String service : serviceIds.keySet()) {
                         Map<String, Long> byManager = new TreeMap<>();
                         for (TestNode m : managers) {
                             byManager.put(m.hostname(), getJson(m, "/services/" + serviceIds.get(service))
