@@ -39,7 +39,7 @@ public final class Entities {
   private final VersionClock applied;
   private final Supplier<Optional<RaftLog>> raft;
   private final Supplier<ActorRef<EntityHost.Msg>> localHost;
-  /** The leader's host, by leader ID: resolved once per leadership. */
+  /** The leader's host, by leader ID: resolved once per leadership (cleared when leadership moves). */
   private final Map<String, CompletionStage<ActorRef<EntityHost.Msg>>> hosts = new ConcurrentHashMap<>();
   /**
    * The next move of leadership (to the leader it names, "" for none), each linked to the one after: a
@@ -113,6 +113,8 @@ public final class Entities {
    * client tries again.
    */
   public synchronized void leadershipMoved(Optional<String> leader) {
+    // A leader's host is found again: the same manager may lead again after a restart, as a new incarnation.
+    hosts.clear();
     CompletableFuture<Move> current = nextMove;
     CompletableFuture<Move> next = new CompletableFuture<>();
     nextMove = next;

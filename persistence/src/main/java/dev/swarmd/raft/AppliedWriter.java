@@ -67,7 +67,7 @@ final class AppliedWriter extends AbstractActor {
         })
         .match(JournalProtocol.RecoverySuccess.class, r -> {
           highest.put(current.entry().persistenceId(), r.highestSequenceNr());
-          judge();
+          judgeOrFail();
         })
         .match(JournalProtocol.ReplayMessagesFailure.class, f -> fail(f.cause()))
         .match(JournalProtocol.WriteMessageSuccess.class, s -> {
@@ -92,9 +92,18 @@ final class AppliedWriter extends AbstractActor {
     }
     String pid = current.entry().persistenceId();
     if (highest.containsKey(pid)) {
-      judge();
+      judgeOrFail();
     } else {
       journal.tell(new JournalProtocol.ReplayMessages(Long.MAX_VALUE, Long.MAX_VALUE, 0, pid, getSelf()), getSelf());
+    }
+  }
+
+  /** An entry that cannot be read fails its apply, rather than the actor (whose restart would lose the queue). */
+  private void judgeOrFail() {
+    try {
+      judge();
+    } catch (RuntimeException e) {
+      fail(e);
     }
   }
 
