@@ -68,7 +68,7 @@ public final class RaftLog implements Closeable {
   /** Relogged entries in flight at once: enough for Raft to put many in each disk write. */
   private static final int RELOG_WINDOW = 256;
   /** How long a read through a follower waits to catch up with the leader before it is served as it is. */
-  private static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(5);
   /** How long a write waits for this member to become a ready leader, when it is about to be one. */
   private static final Duration LEADER_WAIT = Duration.ofSeconds(5);
   /** The port of the managers' Raft traffic, on each manager's advertise address. */
