@@ -3,6 +3,7 @@ package dev.swarmd.it;
 import static dev.swarmd.it.Lines.assertInOrder;
 import static dev.swarmd.it.MultiNode.q;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.util.ArrayList;
@@ -161,11 +162,16 @@ class MultiManagerTest {
         List<TestNode> lost = List.of(m2, m3);
         lost.forEach(TestNode::kill9);
 
+        // Alone of three, the survivor is on the minority side: the cluster's split-brain resolver downs it, and it
+        // starts its membership again from its data root (a few seconds in which it answers as no manager).
+        Eventually.await(survivor.hostname() + ", downed as the minority, starts its membership again", () ->
+                assertTrue(survivor.daemon().logTail(400).contains("starting its membership again")));
         Eventually.await("a write without a quorum is refused with Docker's message", () -> MultiNode.assertRefused(
                 survivor.cli().run("service", "update", "-d", "--label-add", "lost=quorum", "mm-web"),
                 "Error response from daemon: The swarm does not have a leader. It's possible that too few managers "
                         + "are online. Make sure more than half of the managers are online."));
-        assertInOrder(survivor.docker("service", "ls").ok(), ".*mm-web\\s+replicated.*");
+        Eventually.await("the survivor answers reads", () ->
+                assertInOrder(survivor.docker("service", "ls").ok(), ".*mm-web\\s+replicated.*"));
         assertEquals("", label(survivor, "lost"), "the refused write changed nothing");
 
         assertInOrder(survivor.docker("swarm", "init", "--force-new-cluster", "--advertise-addr",
