@@ -237,8 +237,16 @@ final class LocalNode implements NodeControl {
   private SwarmRuntime startManager(NodeState s, String clusterId, AddressPool pool, boolean founder) {
     List<RaftLog.Peer> founding = founder
         ? List.of(new RaftLog.Peer(s.nodeId(), s.advertiseHost() + ":" + RaftLog.PORT)) : List.of();
-    SwarmRuntime rt = await(SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(), CLUSTER_PORT,
-        RaftLog.PORT, founding, s.seeds()));
+    CompletionStage<SwarmRuntime> starting = SwarmRuntime.startManager(swarmDir, s.nodeId(), s.advertiseHost(),
+        CLUSTER_PORT, RaftLog.PORT, founding, s.seeds());
+    SwarmRuntime rt;
+    try {
+      rt = await(starting);
+    } catch (RuntimeException e) {
+      // A start that outlives the wait would hold the ports the next try needs.
+      starting.thenAccept(late -> late.stop(Duration.ofSeconds(10)));
+      throw e;
+    }
     try {
       if (founder && !rt.view().swarm().exists()) {
         String ca = SwarmCa.load(certDir).certPem();
@@ -332,9 +340,15 @@ final class LocalNode implements NodeControl {
     CompletableFuture.runAsync(() -> {
       org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
       actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
-      ended.stop(Duration.ofSeconds(30));
-    }).thenRun(() -> CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)
-        .execute(this::restartManager));
+      ended.stop(Duration.ofSeconds(5));
+    }).whenComplete((v, error) -> {
+      // Whatever the stop did, the manager must come back: a node left pending is a lost manager.
+      if (error != null) {
+        LOG.warn("manager {}: stopping the removed membership failed ({}); starting it again anyway", nodeId,
+            error.toString());
+      }
+      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(this::restartManager);
+    });
   }
 
   private synchronized void restartManager() {
@@ -342,9 +356,10 @@ final class LocalNode implements NodeControl {
     if (runtime != null || s == null || !s.manager()) {
       return;
     }
+    LOG.info("manager {}: starting its membership again", s.nodeId());
     try {
       start(s);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.warn("manager {}: restart failed ({}); trying again in {}", s.nodeId(), e.toString(), REJOIN_DELAY);
       CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(this::restartManager);
     }

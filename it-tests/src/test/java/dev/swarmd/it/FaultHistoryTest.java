@@ -35,6 +35,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
@@ -124,6 +125,11 @@ class FaultHistoryTest {
             this.what = what;
         }
     }
+
+    /** The faults the rounds cycle through: all by default, or those named in swarmd.faults (to chase one). */
+    static final List<Fault> FAULTS = Optional.ofNullable(System.getProperty("swarmd.faults"))
+            .map(names -> Arrays.stream(names.split(",")).map(String::trim).map(Fault::valueOf).toList())
+            .orElse(List.of(Fault.values()));
 
     static List<TestNode> managers = new ArrayList<>();
     static Engine engine;
@@ -314,7 +320,7 @@ class FaultHistoryTest {
     // ---- the rounds ------------------------------------------------------------------------------------------
 
     static void runRound(int round) {
-        Fault fault = Fault.values()[(round - 1) % Fault.values().length];
+        Fault fault = FAULTS.get((round - 1) % FAULTS.size());
         Calm before = awaitCalm("before round " + round);
         TestNode target = fault == Fault.KILL_FOLLOWER ? followers(before.leader()).get(random.nextInt(2))
                 : before.leader();
@@ -397,6 +403,15 @@ class FaultHistoryTest {
 
     // ---- the managers agree ----------------------------------------------------------------------------------
 
+    /** What each manager went through lately, for a failure's report. */
+    static String events() {
+        StringBuilder out = new StringBuilder();
+        for (TestNode m : managers) {
+            out.append("--- ").append(m.hostname()).append(":\n").append(m.daemon().logEvents(12)).append('\n');
+        }
+        return out.toString();
+    }
+
     /** The leader all managers name, and each service's version (the same through every manager). */
     record Calm(TestNode leader, Map<String, Long> versions) {}
 
@@ -417,10 +432,11 @@ class FaultHistoryTest {
                         for (JsonNode n : nodes) {
                             String host = n.path("Description").path("Hostname").asText();
                             JsonNode status = n.path("ManagerStatus");
-                            assertEquals("ready", n.path("Status").path("State").asText(),
-                                    m.hostname() + " sees " + host + " as " + n.path("Status"));
+                            if (!"ready".equals(n.path("Status").path("State").asText())) {
+                                fail(m.hostname() + " sees " + host + " as " + n.path("Status") + "\n" + events());
+                            }
                             assertEquals("reachable", status.path("Reachability").asText(),
-                                    m.hostname() + " sees manager " + host + " as " + status);
+                                    () -> m.hostname() + " sees manager " + host + " as " + status + "\n" + events());
                             if (status.path("Leader").asBoolean(false)) {
                                 leader = host;
                             }

@@ -332,6 +332,23 @@ public final class SwarmdProcess implements AutoCloseable {
         }
     }
 
+    /** The last lines that tell what the node went through: its warnings and its membership and Raft steps. */
+    public String logEvents(int lines) {
+        try {
+            if (!Files.exists(logFile)) {
+                return "(no log)";
+            }
+            List<String> events = Files.readAllLines(logFile, StandardCharsets.UTF_8).stream()
+                    .filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("LocalNode:")
+                            || l.contains("ClusterJoin:") || l.contains("RaftLog:"))
+                    .map(l -> l.length() > 300 ? l.substring(0, 300) + "..." : l)
+                    .toList();
+            return String.join("\n", events.subList(Math.max(0, events.size() - lines), events.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read " + logFile + ": " + e + ")";
+        }
+    }
+
     private void appendLog(String s) {
         try {
             Files.writeString(logFile, s, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);

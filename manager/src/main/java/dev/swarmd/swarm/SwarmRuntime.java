@@ -9,6 +9,7 @@ import dev.swarmd.node.NodeEntity;
 import dev.swarmd.orchestrator.ControlLoop;
 import dev.swarmd.persistence.Journal;
 import dev.swarmd.dispatcher.DispatcherService;
+import dev.swarmd.raft.ClusterJoin;
 import dev.swarmd.raft.EntityHost;
 import dev.swarmd.raft.LeaderDuties;
 import dev.swarmd.raft.RaftLog;
@@ -39,7 +40,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.cluster.typed.Leave;
 import org.slf4j.Logger;
@@ -96,7 +96,17 @@ public final class SwarmRuntime {
   public static CompletionStage<SwarmRuntime> startManager(Path swarmDir, String nodeId, String advertiseHost,
       int clusterPort, int raftPort, List<RaftLog.Peer> founding, List<String> seeds) {
     SwarmRuntime rt = new SwarmRuntime(swarmDir, nodeId, advertiseHost, clusterPort, true);
-    return rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding, seeds).thenApply(v -> rt);
+    CompletableFuture<SwarmRuntime> started = new CompletableFuture<>();
+    rt.boot(new RaftLog.Peer(nodeId, advertiseHost + ":" + raftPort), founding, seeds).whenComplete((v, e) -> {
+      if (e == null) {
+        started.complete(rt);
+        return;
+      }
+      // Frees the ports and the journal, or every later try would find them taken.
+      rt.stop(Duration.ofSeconds(30));
+      started.completeExceptionally(e);
+    });
+    return started;
   }
 
   /**
@@ -196,7 +206,9 @@ public final class SwarmRuntime {
       entityHost = system.systemActorOf(EntityHost.create(raftLog, kinds), EntityHost.NAME,
           org.apache.pekko.actor.typed.Props.empty());
       raftLog.watchLeader(entities::leadershipMoved);
-      joinCluster(seeds);
+      system.systemActorOf(ClusterJoin.create(raftLog,
+          seeds.stream().map(org.apache.pekko.actor.AddressFromURIString::parse).toList()), "cluster-join",
+          org.apache.pekko.actor.typed.Props.empty());
       Map<String, Supplier<Behavior<?>>> duties = new LinkedHashMap<>();
       duties.put("membership", () -> Membership.create(entities, view));
       duties.put("control-loop", () -> ControlLoop.create(view, entities));
@@ -204,35 +216,6 @@ public final class SwarmRuntime {
       system.systemActorOf(LeaderDuties.create(raftLog, duties), "leader-duties",
           org.apache.pekko.actor.typed.Props.empty());
     });
-  }
-
-  /**
-   * Forms the cluster alone (a single manager), or joins the other managers: those the join named,
-   * and the Raft group's members. The member with the smallest ID lists itself first, so that a
-   * swarm whose managers all restart forms again around it, after it has asked the others.
-   */
-  private void joinCluster(List<String> seeds) {
-    Cluster cluster = Cluster.get(system);
-    org.apache.pekko.actor.Address selfAddress = cluster.selfMember().address();
-    List<RaftLog.Peer> peers = raftLog.peers();
-    if (seeds.isEmpty() && peers.size() <= 1) {
-      cluster.manager().tell(Join.create(selfAddress));
-      return;
-    }
-    List<org.apache.pekko.actor.Address> addresses = new java.util.ArrayList<>();
-    seeds.forEach(s -> addresses.add(org.apache.pekko.actor.AddressFromURIString.parse(s)));
-    boolean first = peers.stream().map(RaftLog.Peer::id).sorted().findFirst().map(nodeId::equals).orElse(false);
-    for (RaftLog.Peer p : peers) {
-      String host = p.address().substring(0, p.address().lastIndexOf(':'));
-      org.apache.pekko.actor.Address a = new org.apache.pekko.actor.Address("pekko", system.name(), host,
-          selfAddress.getPort().orElse(7946));
-      if (!addresses.contains(a)) {
-        addresses.add(a);
-      }
-    }
-    addresses.remove(selfAddress);
-    addresses.add(first ? 0 : addresses.size(), selfAddress);
-    cluster.manager().tell(new JoinSeedNodes(addresses));
   }
 
   /**
@@ -327,13 +310,39 @@ public final class SwarmRuntime {
     stop(timeout);
   }
 
+  /**
+   * Stops the Raft member, then the system. Pekko 1.7.0's Artery waits without a deadline for its
+   * streams to complete before it unbinds (apache/pekko#3247): a TLS stream that a frozen or cut-off
+   * peer left half-open can keep the system, its cluster port and its journal forever, and a manager
+   * that starts its membership again would find them taken. So a system still there after the
+   * timeout has its remaining stream actors stopped, which fails those streams and lets it finish.
+   */
   public void stop(Duration timeout) {
     closeRaft();
     system.terminate();
+    if (terminated(timeout)) {
+      return;
+    }
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(system);
+    LOG.warn("swarm system {} did not stop within {}; stopping the streams still running:\n{}", nodeId, timeout,
+        ((org.apache.pekko.actor.ActorSystemImpl) classic).printTree());
+    classic.actorSelection("/system/Materializers/*/*").tell(org.apache.pekko.actor.PoisonPill.getInstance(),
+        org.apache.pekko.actor.ActorRef.noSender());
+    if (!terminated(timeout)) {
+      LOG.error("swarm system {} still has not stopped; its actors:\n{}", nodeId,
+          ((org.apache.pekko.actor.ActorSystemImpl) classic).printTree());
+    }
+  }
+
+  private boolean terminated(Duration timeout) {
     try {
       system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      LOG.warn("swarm system did not stop within {}: {}", timeout, e.toString());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
     }
   }
 }

@@ -474,7 +474,7 @@ public final class RaftLog implements Closeable {
     timers.shutdownNow();
     try {
       server.close();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.warn("raft member {} did not close cleanly: {}", self, e.toString());
     }
   }
