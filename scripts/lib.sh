@@ -85,6 +85,10 @@ swarmd_ensure_throwaway_dockerd() {
   if ! _swarmd_engine_up; then
     ip link show docker0 >/dev/null 2>&1 || had_bridge=0
     if [[ " $SWARMD_DOCKERD_ARGS " != *" --data-root"* ]]; then
+      # New network state forgets the sandboxes that a dockerd stopped or killed with containers
+      # running left under its exec root; they would keep their addresses on the bridge while the
+      # new dockerd hands the same ones out again. No dockerd runs here: none of them is live.
+      _swarmd_remove_stale_sandboxes
       rm -rf "$SWARMD_DOCKERD_ROOT/network"
       SWARMD_DOCKERD_ARGS="--data-root $SWARMD_DOCKERD_ROOT $SWARMD_DOCKERD_ARGS"
     fi
@@ -94,6 +98,17 @@ swarmd_ensure_throwaway_dockerd() {
   if ((!had_bridge)) && _swarmd_dockerd_started_here; then
     export SWARMD_FRESH_BRIDGE=1
   fi
+}
+
+# Unmounts dockerd's sandbox namespaces (their veths go with them); only while no dockerd runs.
+_swarmd_remove_stale_sandboxes() {
+  local ns
+  for ns in /run/docker/netns/*; do
+    [[ -e $ns ]] || continue
+    _swarmd_log "removing the stale docker sandbox $ns"
+    umount "$ns" 2>/dev/null || true
+    rm -f "$ns" 2>/dev/null || true
+  done
 }
 
 # Whether the engine is a dockerd that swarmd_ensure_dockerd started in this shell

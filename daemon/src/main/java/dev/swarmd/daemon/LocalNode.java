@@ -64,7 +64,8 @@ final class LocalNode implements NodeControl {
    * 1.7's Artery can wait without bound for a remoting stream to finish (its TCP peer was
    * blackholed by a partition); the new incarnation then takes an ephemeral port instead.
    */
-  private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
+  /** How long a removed membership's system gets to stop before its stalled streams are stopped. */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(5);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
 
@@ -312,15 +313,21 @@ final class LocalNode implements NodeControl {
     LOG.info("node {} ({}) is a manager of the swarm, advertising {}", s.nodeId(), hostname, s.managerAddr());
     // Runs when the cluster removes this manager (it was cut off or frozen, and the majority downed it)
     // and when its system stops.
-    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> restartManagerLater(rt));
+    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> startAgainLater(rt));
   }
 
   /**
-   * A manager the cluster removed (cut off, or frozen, while the majority went on) cannot come back on
-   * the same cluster system: it stops that membership, Raft member included, and starts it again from
-   * its data root, as after a restart. Its tasks keep running meanwhile.
+   * A node the cluster removed (cut off, or frozen, while the majority went on) cannot come back on the
+   * same cluster system: it stops that membership, a manager's Raft member included, and starts it
+   * again from its data root, as after a restart. Its tasks keep running meanwhile. Its actors stop at
+   * once, not with the system: an agent must not act on stale assignments beside the new one's.
    */
-  private void restartManagerLater(SwarmRuntime ended) {
+  private void startAgainLater(SwarmRuntime ended) {
+    if (runtime != ended) {
+      // Stopped on purpose (shutdown, leave), by a caller that holds the lock while the system stops:
+      // this runs inside that system, and waiting for the lock would keep it from stopping.
+      return;
+    }
     String nodeId;
     List<ActorRef<?>> actors;
     synchronized (this) {
@@ -335,33 +342,38 @@ final class LocalNode implements NodeControl {
         joinEndpoint = null;
       }
     }
-    LOG.warn("manager {} was removed from the swarm's cluster; starting its membership again in {}", nodeId,
+    LOG.warn("node {} was removed from the swarm's cluster; starting its membership again in {}", nodeId,
         REJOIN_DELAY);
-    CompletableFuture.runAsync(() -> {
-      org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
-      actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
-      ended.stop(Duration.ofSeconds(5));
-    }).whenComplete((v, error) -> {
-      // Whatever the stop did, the manager must come back: a node left pending is a lost manager.
-      if (error != null) {
-        LOG.warn("manager {}: stopping the removed membership failed ({}); starting it again anyway", nodeId,
-            error.toString());
-      }
-      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(this::restartManager);
-    });
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
+    actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
+    CompletableFuture.supplyAsync(() -> ended.stop(STOP_WAIT)).exceptionally(error -> {
+      LOG.warn("node {}: stopping the removed membership failed ({}); starting it again anyway", nodeId,
+          error.toString());
+      return false;
+    }).thenAccept(stopped -> CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(() -> startAgain(stopped ? CLUSTER_PORT : 0)));
   }
 
-  private synchronized void restartManager() {
+  /**
+   * Starts the membership again. A worker whose old system still holds the cluster port takes an
+   * ephemeral one (its address reaches the managers by gossip); a manager keeps the port its peers know.
+   */
+  private synchronized void startAgain(int clusterPort) {
     NodeState s = state;
-    if (runtime != null || s == null || !s.manager()) {
+    if (runtime != null || s == null) {
       return;
     }
-    LOG.info("manager {}: starting its membership again", s.nodeId());
+    LOG.info("node {}: starting its membership again", s.nodeId());
     try {
-      start(s);
+      if (s.manager()) {
+        start(s);
+      } else {
+        startWorker(s, clusterPort);
+      }
     } catch (RuntimeException | Error e) {
-      LOG.warn("manager {}: restart failed ({}); trying again in {}", s.nodeId(), e.toString(), REJOIN_DELAY);
-      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(this::restartManager);
+      LOG.warn("node {}: starting its membership again failed ({}); trying again in {}", s.nodeId(), e.toString(),
+          REJOIN_DELAY);
+      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(() -> startAgain(0));
     }
   }
 
@@ -378,7 +390,7 @@ final class LocalNode implements NodeControl {
     LOG.info("node {} ({}) is a worker of the swarm on cluster port {}, managers at {}", s.nodeId(), hostname,
         rt.clusterPort(), s.seeds());
     // Runs when the cluster removes this node (downed, or cut off) and when its system stops.
-    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> rejoinLater(rt));
+    Cluster.get(Adapter.toClassic(rt.system())).registerOnMemberRemoved(() -> startAgainLater(rt));
   }
 
   /** The node's agent and its share of the network; returns them, to be stopped with the membership. */
@@ -501,53 +513,6 @@ final class LocalNode implements NodeControl {
     }
   }
 
-  /**
-   * A worker removed from the cluster without a leave: it stops that system and starts again, on the
-   * cluster port once the old system has let go of it, until it is back in.
-   */
-  private void rejoinLater(SwarmRuntime ended) {
-    String nodeId;
-    List<ActorRef<?>> actors;
-    synchronized (this) {
-      if (runtime != ended) {
-        return;
-      }
-      runtime = null;
-      nodeId = state.nodeId();
-      actors = nodeActors;
-    }
-    LOG.warn("node {} lost its swarm membership; rejoining in {}", nodeId, REJOIN_DELAY);
-    // Stopped at once, not with the system: one that never terminates would keep an agent acting on
-    // stale assignments and the node's ports bound beside the new incarnation's.
-    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(ended.system());
-    actors.forEach(a -> classic.stop(Adapter.toClassic(a)));
-    ended.system().terminate();
-    CompletableFuture<Integer> port = ended.system().getWhenTerminated().toCompletableFuture()
-        .thenApply(done -> CLUSTER_PORT)
-        .completeOnTimeout(0, PORT_RELEASE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    port.thenAcceptBoth(CompletableFuture.runAsync(() -> { },
-        CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS)), (p, delay) -> {
-          if (p == 0) {
-            LOG.warn("node {}: the old cluster system still holds port {}; rejoining on an ephemeral port",
-                nodeId, CLUSTER_PORT);
-          }
-          rejoin(p);
-        });
-  }
-
-  private synchronized void rejoin(int clusterPort) {
-    NodeState s = state;
-    if (runtime != null || s == null) {
-      return;
-    }
-    try {
-      startWorker(s, clusterPort);
-    } catch (RuntimeException e) {
-      LOG.warn("node {}: rejoin failed ({}); trying again in {}", s.nodeId(), e.toString(), REJOIN_DELAY);
-      CompletableFuture.delayedExecutor(REJOIN_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(() -> rejoin(0));
-    }
-  }
-
   @Override
   public synchronized void leave(boolean force) {
     SwarmRuntime rt = runtime;
@@ -573,7 +538,9 @@ final class LocalNode implements NodeControl {
     SwarmRuntime rt = runtime;
     runtime = null;
     if (rt != null) {
-      rt.stop(Duration.ofSeconds(15));
+      // Twice this at most (see SwarmRuntime.stop), leaving time to take the node's rules off the host
+      // before a service manager's stop timeout (systemd's is 90 s, the tests' 20 s) kills the process.
+      rt.stop(Duration.ofSeconds(7));
     }
     synchronized (kernelLock) {
       if (kernelPath != null) {

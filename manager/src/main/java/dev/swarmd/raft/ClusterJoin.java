@@ -2,6 +2,7 @@ package dev.swarmd.raft;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -159,7 +160,7 @@ public final class ClusterJoin {
         leader = Optional.of(a);
       }
     }
-    Set<Address> members = new java.util.HashSet<>();
+    Set<Address> members = new HashSet<>();
     cluster.state().getMembers().forEach(m -> {
       if (m.status() != MemberStatus.down() && m.status() != MemberStatus.removed()) {
         members.add(m.address());

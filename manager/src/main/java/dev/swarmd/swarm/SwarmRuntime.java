@@ -316,22 +316,25 @@ public final class SwarmRuntime {
    * peer left half-open can keep the system, its cluster port and its journal forever, and a manager
    * that starts its membership again would find them taken. So a system still there after the
    * timeout has its remaining stream actors stopped, which fails those streams and lets it finish.
+   * Returns whether the system stopped.
    */
-  public void stop(Duration timeout) {
+  public boolean stop(Duration timeout) {
     closeRaft();
     system.terminate();
     if (terminated(timeout)) {
-      return;
+      return true;
     }
     org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(system);
     LOG.warn("swarm system {} did not stop within {}; stopping the streams still running:\n{}", nodeId, timeout,
         ((org.apache.pekko.actor.ActorSystemImpl) classic).printTree());
     classic.actorSelection("/system/Materializers/*/*").tell(org.apache.pekko.actor.PoisonPill.getInstance(),
         org.apache.pekko.actor.ActorRef.noSender());
-    if (!terminated(timeout)) {
-      LOG.error("swarm system {} still has not stopped; its actors:\n{}", nodeId,
-          ((org.apache.pekko.actor.ActorSystemImpl) classic).printTree());
+    if (terminated(timeout)) {
+      return true;
     }
+    LOG.error("swarm system {} still has not stopped; its actors:\n{}", nodeId,
+        ((org.apache.pekko.actor.ActorSystemImpl) classic).printTree());
+    return false;
   }
 
   private boolean terminated(Duration timeout) {
