@@ -60,11 +60,9 @@ final class LocalNode implements NodeControl {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration REJOIN_DELAY = Duration.ofSeconds(2);
   /**
-   * How long a removed worker waits for its old cluster system to release the cluster port. Pekko
-   * 1.7's Artery can wait without bound for a remoting stream to finish (its TCP peer was
-   * blackholed by a partition); the new incarnation then takes an ephemeral port instead.
+   * How long a removed membership's system gets to stop before its stalled remoting streams are
+   * stopped, and as long again after (see SwarmRuntime.stop).
    */
-  /** How long a removed membership's system gets to stop before its stalled streams are stopped. */
   private static final Duration STOP_WAIT = Duration.ofSeconds(5);
   private static final int DEFAULT_LISTEN_PORT = 2377;
   private static final int CLUSTER_PORT = 7946;
